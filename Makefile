@@ -1,0 +1,48 @@
+# `make test` sets everything up on a fresh machine (idempotently) and runs lint + the test suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := test
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+PYTHON_VERSION := $(shell cat .python-version)
+PYENV_ROOT ?= $(or $(shell pyenv root 2>/dev/null),$(HOME)/.pyenv)
+PYTHON312 ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/$(PYTHON_VERSION)/bin/python3.12) \
+                         $(wildcard $(PYENV_ROOT)/versions/3.12*/bin/python3.12) $(shell command -v python3.12))
+LINT_PATHS := hummingbot perp_dex_connectors emulator test bench scripts setup.py
+
+.PHONY: test bootstrap develop lint pytest bench clean
+
+$(PY):
+	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found: install it (e.g. 'pyenv install $(PYTHON_VERSION)')."; exit 1; }
+	$(PYTHON312) -m venv $(VENV)
+
+# Hummingbot is an sdist that compiles for ~7 minutes; pip keeps the built wheel in its cache, and this stamp skips
+# the whole step while the requirements are unchanged.
+$(VENV)/.bootstrapped: requirements-dev.txt pyproject.toml | $(PY)
+	$(PIP) install -q --upgrade "pip>=24" wheel setuptools
+	$(PIP) install -r requirements-dev.txt
+	$(PIP) check
+	touch $@
+
+bootstrap: $(VENV)/.bootstrapped
+
+# Links the working tree's connector folders into the venv's Hummingbot (moving upstream's lighter_perpetual aside)
+# and prints what Hummingbot's own discovery finds.
+develop: bootstrap
+	$(PY) -m perp_dex_connectors install --link --no-deps
+	$(PY) -m perp_dex_connectors verify
+
+lint: bootstrap
+	$(VENV)/bin/flake8 $(wildcard $(LINT_PATHS))
+	$(VENV)/bin/isort --check-only --diff $(wildcard $(LINT_PATHS))
+
+pytest: develop
+	$(PY) -m coverage run -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m coverage report
+
+test: lint pytest
+
+clean:
+	-$(PY) -m perp_dex_connectors uninstall
+	rm -rf $(VENV) .coverage

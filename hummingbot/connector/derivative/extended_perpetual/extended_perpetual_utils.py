@@ -1,0 +1,113 @@
+import re
+from decimal import Decimal
+
+from pydantic import ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+
+from hummingbot.client.config.config_data_types import BaseConnectorConfigMap
+from hummingbot.connector.derivative.extended_perpetual import extended_perpetual_constants as CONSTANTS
+from hummingbot.core.data_type.trade_fee import TradeFeeSchema
+
+CENTRALIZED = False
+EXAMPLE_PAIR = "BTC-USD"
+
+# Extended's default schedule (0.02% maker, 0.05% taker); the connector reads the account's own rates from /user/fees.
+DEFAULT_FEES = TradeFeeSchema(
+    maker_percent_fee_decimal=Decimal("0.0002"),
+    taker_percent_fee_decimal=Decimal("0.0005"),
+    buy_percent_fee_deducted_from_returns=False,
+)
+
+_STARK_KEY = re.compile(rf"^0x[0-9a-fA-F]{{1,{CONSTANTS.STARK_KEY_MAX_HEX_DIGITS}}}$")
+_API_KEY = re.compile(r"^[0-9A-Za-z_-]{16,128}$")
+
+
+def _plain(value) -> str:
+    return str(value.get_secret_value() if isinstance(value, SecretStr) else value).strip()
+
+
+def validate_api_key(value) -> str:
+    key = _plain(value)
+    if not _API_KEY.match(key):
+        raise ValueError(
+            "The API key must be the 16 to 128 letters and digits shown on Extended's API management page.")
+    return key
+
+
+def _stark_key_validator(what: str):
+    def validate(value) -> str:
+        key = _plain(value)
+        if not _STARK_KEY.match(key):
+            # The key itself is never echoed back: only its shape is described.
+            raise ValueError(f"The Stark {what} key must be 0x followed by up to {CONSTANTS.STARK_KEY_MAX_HEX_DIGITS} "
+                             f"hexadecimal characters, as shown on Extended's API management page.")
+        return key
+    return validate
+
+
+validate_stark_private_key = _stark_key_validator("private")
+validate_stark_public_key = _stark_key_validator("public")
+
+
+def validate_vault(value) -> int:
+    try:
+        vault = int(str(value).strip())
+    except ValueError:
+        vault = 0
+    if vault <= 0:
+        raise ValueError("The vault number must be a positive whole number (Extended shows it with the API key).")
+    return vault
+
+
+_VALIDATORS_BY_SUFFIX = {
+    "_api_key": validate_api_key,
+    "_stark_private_key": validate_stark_private_key,
+    "_stark_public_key": validate_stark_public_key,
+    "_vault": validate_vault,
+}
+
+
+def _field(title: str, what: str, secure: bool = False):
+    return Field(default=..., json_schema_extra={
+        "prompt": f"Enter your {title} {what}", "is_secure": secure, "is_connect_key": True, "prompt_on_new": True})
+
+
+class _ExtendedConfigMapBase(BaseConnectorConfigMap):
+    """Mainnet and testnet maps differ only in field names; each field is validated by its suffix."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _validate_by_suffix(cls, value, info: ValidationInfo):
+        for suffix, validate in _VALIDATORS_BY_SUFFIX.items():
+            if info.field_name.endswith(suffix):
+                return validate(value)
+        return value
+
+
+class ExtendedPerpetualConfigMap(_ExtendedConfigMapBase):
+    connector: str = CONSTANTS.DEFAULT_DOMAIN
+    extended_perpetual_api_key: SecretStr = _field("Extended", "API key", secure=True)
+    extended_perpetual_stark_private_key: SecretStr = _field("Extended", "Stark private key", secure=True)
+    extended_perpetual_stark_public_key: str = _field("Extended", "Stark public key")
+    extended_perpetual_vault: int = _field("Extended", "vault number (collateral position id)")
+    model_config = ConfigDict(title=CONSTANTS.DEFAULT_DOMAIN)
+
+
+KEYS = ExtendedPerpetualConfigMap.model_construct()
+
+OTHER_DOMAINS = [CONSTANTS.TESTNET_DOMAIN]
+OTHER_DOMAINS_PARAMETER = {CONSTANTS.TESTNET_DOMAIN: CONSTANTS.TESTNET_DOMAIN}
+OTHER_DOMAINS_EXAMPLE_PAIR = {CONSTANTS.TESTNET_DOMAIN: EXAMPLE_PAIR}
+OTHER_DOMAINS_DEFAULT_FEES = {CONSTANTS.TESTNET_DOMAIN: DEFAULT_FEES}
+
+
+class ExtendedPerpetualTestnetConfigMap(_ExtendedConfigMapBase):
+    connector: str = CONSTANTS.TESTNET_DOMAIN
+    extended_perpetual_testnet_api_key: SecretStr = _field("Extended testnet", "API key", secure=True)
+    extended_perpetual_testnet_stark_private_key: SecretStr = _field("Extended testnet", "Stark private key",
+                                                                     secure=True)
+    extended_perpetual_testnet_stark_public_key: str = _field("Extended testnet", "Stark public key")
+    extended_perpetual_testnet_vault: int = _field("Extended testnet", "vault number (collateral position id)")
+    model_config = ConfigDict(title=CONSTANTS.TESTNET_DOMAIN)
+
+
+OTHER_DOMAINS_KEYS = {CONSTANTS.TESTNET_DOMAIN: ExtendedPerpetualTestnetConfigMap.model_construct()}

@@ -1,0 +1,132 @@
+import re
+from decimal import Decimal
+from typing import Optional
+
+from pydantic import ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+
+from hummingbot.client.config.config_data_types import BaseConnectorConfigMap
+from hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_constants as CONSTANTS
+from hummingbot.core.data_type.trade_fee import TradeFeeSchema
+
+CENTRALIZED = False
+EXAMPLE_PAIR = "ETH-USDC"
+
+# Standard accounts trade without fees; the fee charged on each fill is taken from the trade itself.
+DEFAULT_FEES = TradeFeeSchema(
+    maker_percent_fee_decimal=Decimal("0"),
+    taker_percent_fee_decimal=Decimal("0"),
+    buy_percent_fee_deducted_from_returns=False,
+)
+
+_HEX_KEY = re.compile(rf"^(0x)?[0-9a-fA-F]{{{CONSTANTS.API_PRIVATE_KEY_HEX_LENGTH}}}$")
+_L1_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+
+
+def validate_api_private_key(value) -> str:
+    key = str(value.get_secret_value() if isinstance(value, SecretStr) else value).strip()
+    if not _HEX_KEY.match(key):
+        # The key itself is never echoed back: only its shape is described.
+        raise ValueError(
+            f"The API private key must be {CONSTANTS.API_PRIVATE_KEY_HEX_LENGTH} hexadecimal characters (optionally "
+            f"prefixed with 0x), as shown once when the API key was created on Lighter.")
+    return key
+
+
+def validate_api_key_index(value) -> int:
+    try:
+        index = int(str(value).strip())
+    except ValueError:
+        index = -1
+    if not 0 <= index <= CONSTANTS.MAX_API_KEY_INDEX:
+        raise ValueError(
+            f"The API key index must be a whole number from 0 to {CONSTANTS.MAX_API_KEY_INDEX} "
+            f"(the index shown next to the API key on Lighter's API keys page).")
+    return index
+
+
+def validate_account_index(value) -> int:
+    try:
+        index = int(str(value).strip())
+    except ValueError:
+        index = -1
+    if index < 0:
+        raise ValueError(
+            "The account index must be a whole number of 0 or more (Lighter shows it in the account menu).")
+    return index
+
+
+def validate_l1_address(value) -> Optional[str]:
+    address = "" if value is None else str(value).strip()
+    if address and not _L1_ADDRESS.match(address):
+        raise ValueError("The L1 address must be 0x followed by 40 hexadecimal characters, or left empty.")
+    return address
+
+
+def validate_account_tier(value) -> str:
+    tiers = {tier.lower(): tier for tier in CONSTANTS.ACCOUNT_TIERS}
+    tier = tiers.get(str(value).strip().lower())
+    if tier is None:
+        raise ValueError(f"The account tier must be one of {', '.join(CONSTANTS.ACCOUNT_TIERS)}.")
+    return tier
+
+
+_VALIDATORS_BY_SUFFIX = {
+    "_api_private_key": validate_api_private_key,
+    "_api_key_index": validate_api_key_index,
+    "_account_index": validate_account_index,
+    "_l1_address": validate_l1_address,
+    "_account_tier": validate_account_tier,
+}
+
+
+def _field(title: str, what: str, secure: bool = False, default=...):
+    return Field(default=default, json_schema_extra={
+        "prompt": f"Enter your {title} {what}", "is_secure": secure, "is_connect_key": True, "prompt_on_new": True})
+
+
+class _LighterConfigMapBase(BaseConnectorConfigMap):
+    """Mainnet and testnet maps differ only in field names; each field is validated by its suffix."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _validate_by_suffix(cls, value, info: ValidationInfo):
+        for suffix, validate in _VALIDATORS_BY_SUFFIX.items():
+            if info.field_name.endswith(suffix):
+                return validate(value)
+        return value
+
+
+_TIERS = "/".join(CONSTANTS.ACCOUNT_TIERS)
+
+
+class LighterPerpetualConfigMap(_LighterConfigMapBase):
+    connector: str = CONSTANTS.DEFAULT_DOMAIN
+    lighter_perpetual_api_private_key: SecretStr = _field("Lighter", "API private key", secure=True)
+    lighter_perpetual_api_key_index: int = _field("Lighter", f"API key index (0-{CONSTANTS.MAX_API_KEY_INDEX})")
+    lighter_perpetual_account_index: int = _field("Lighter", "account index (main account or sub-account)")
+    lighter_perpetual_l1_address: str = _field("Lighter", "L1 address (optional, checks the account owner)", default="")
+    lighter_perpetual_account_tier: str = _field("Lighter", f"account tier ({_TIERS})", default="Standard")
+    model_config = ConfigDict(title=CONSTANTS.DEFAULT_DOMAIN)
+
+
+KEYS = LighterPerpetualConfigMap.model_construct()
+
+OTHER_DOMAINS = [CONSTANTS.TESTNET_DOMAIN]
+OTHER_DOMAINS_PARAMETER = {CONSTANTS.TESTNET_DOMAIN: CONSTANTS.TESTNET_DOMAIN}
+OTHER_DOMAINS_EXAMPLE_PAIR = {CONSTANTS.TESTNET_DOMAIN: EXAMPLE_PAIR}
+OTHER_DOMAINS_DEFAULT_FEES = {CONSTANTS.TESTNET_DOMAIN: DEFAULT_FEES}
+
+
+class LighterPerpetualTestnetConfigMap(_LighterConfigMapBase):
+    connector: str = CONSTANTS.TESTNET_DOMAIN
+    lighter_perpetual_testnet_api_private_key: SecretStr = _field("Lighter testnet", "API private key", secure=True)
+    lighter_perpetual_testnet_api_key_index: int = _field(
+        "Lighter testnet", f"API key index (0-{CONSTANTS.MAX_API_KEY_INDEX})")
+    lighter_perpetual_testnet_account_index: int = _field("Lighter testnet", "account index")
+    lighter_perpetual_testnet_l1_address: str = _field("Lighter testnet", "L1 address (optional)", default="")
+    lighter_perpetual_testnet_account_tier: str = _field("Lighter testnet", f"account tier ({_TIERS})",
+                                                         default="Standard")
+    model_config = ConfigDict(title=CONSTANTS.TESTNET_DOMAIN)
+
+
+OTHER_DOMAINS_KEYS = {CONSTANTS.TESTNET_DOMAIN: LighterPerpetualTestnetConfigMap.model_construct()}

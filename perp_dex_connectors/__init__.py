@@ -1,0 +1,1 @@
+"""Installer for the lighter_perpetual and extended_perpetual Hummingbot connectors."""

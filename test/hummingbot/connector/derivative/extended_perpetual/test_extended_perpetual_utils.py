@@ -1,0 +1,69 @@
+import unittest
+
+from pydantic import SecretStr
+
+from hummingbot.client.config.config_helpers import ClientConfigAdapter, ConfigValidationError
+from hummingbot.connector.derivative.extended_perpetual import extended_perpetual_utils as utils
+
+API_KEY = "3f9a" * 8
+STARK_PRIVATE_KEY = "0x" + "7c" * 31
+STARK_PUBLIC_KEY = "0x61c5e7e8339b7d56f197f54ea91b776776690e3232313de0f2ecbd0ef76f466"
+
+
+class ExtendedPerpetualConfigMapTest(unittest.TestCase):
+    def adapters(self):
+        yield "extended_perpetual", ClientConfigAdapter(utils.ExtendedPerpetualConfigMap.model_construct())
+        for domain, keys in utils.OTHER_DOMAINS_KEYS.items():
+            yield domain, ClientConfigAdapter(keys.__class__.model_construct())
+
+    def test_testnet_domain_is_declared_completely(self):
+        self.assertEqual(["extended_perpetual_testnet"], utils.OTHER_DOMAINS)
+        for table in (utils.OTHER_DOMAINS_PARAMETER, utils.OTHER_DOMAINS_EXAMPLE_PAIR,
+                      utils.OTHER_DOMAINS_DEFAULT_FEES, utils.OTHER_DOMAINS_KEYS):
+            self.assertEqual(set(utils.OTHER_DOMAINS), set(table))
+
+    def test_valid_input_builds_the_map(self):
+        for domain, adapter in self.adapters():
+            setattr(adapter, f"{domain}_api_key", API_KEY)
+            setattr(adapter, f"{domain}_stark_private_key", STARK_PRIVATE_KEY)
+            setattr(adapter, f"{domain}_stark_public_key", STARK_PUBLIC_KEY)
+            setattr(adapter, f"{domain}_vault", "10002")
+            self.assertEqual(10002, getattr(adapter, f"{domain}_vault"))
+            self.assertIsInstance(getattr(adapter, f"{domain}_api_key"), SecretStr)
+            self.assertEqual(STARK_PRIVATE_KEY, getattr(adapter, f"{domain}_stark_private_key").get_secret_value())
+
+    def test_secrets_are_masked_on_every_domain(self):
+        for domain, adapter in self.adapters():
+            self.assertTrue(adapter.is_secure(f"{domain}_api_key"), domain)
+            self.assertTrue(adapter.is_secure(f"{domain}_stark_private_key"), domain)
+            self.assertFalse(adapter.is_secure(f"{domain}_stark_public_key"), domain)
+            setattr(adapter, f"{domain}_api_key", API_KEY)
+            setattr(adapter, f"{domain}_stark_private_key", STARK_PRIVATE_KEY)
+            printed = " ".join(str(item.printable_value) for item in adapter.traverse(secure=True))
+            self.assertNotIn(API_KEY, printed)
+            self.assertNotIn(STARK_PRIVATE_KEY, printed)
+
+    def test_malformed_stark_keys_are_rejected_without_echoing_them(self):
+        for bad in ("7c" * 31, "0x" + "g" * 10, "0x" + "1" * 65):
+            for domain, adapter in self.adapters():
+                with self.assertRaises(ConfigValidationError) as error:
+                    setattr(adapter, f"{domain}_stark_private_key", bad)
+                self.assertIn("Stark private key must be 0x followed by up to 64 hexadecimal", str(error.exception))
+                self.assertNotIn(bad, str(error.exception))
+                with self.assertRaises(ConfigValidationError) as error:
+                    setattr(adapter, f"{domain}_stark_public_key", bad)
+                self.assertIn("Stark public key", str(error.exception))
+
+    def test_bad_api_key_and_vault(self):
+        for domain, adapter in self.adapters():
+            with self.assertRaises(ConfigValidationError) as error:
+                setattr(adapter, f"{domain}_api_key", "short key")
+            self.assertIn("API key must be the 16 to 128 letters and digits", str(error.exception))
+            for vault in ("0", "-3", "abc"):
+                with self.assertRaises(ConfigValidationError) as error:
+                    setattr(adapter, f"{domain}_vault", vault)
+                self.assertIn("vault number must be a positive whole number", str(error.exception))
+
+
+if __name__ == "__main__":
+    unittest.main()

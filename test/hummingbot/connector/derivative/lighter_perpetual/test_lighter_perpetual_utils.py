@@ -1,0 +1,81 @@
+import unittest
+
+from pydantic import SecretStr
+
+from hummingbot.client.config.config_helpers import ClientConfigAdapter, ConfigValidationError
+from hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_utils as utils
+
+PRIVATE_KEY = "ab" * 40
+
+
+class LighterPerpetualConfigMapTest(unittest.TestCase):
+    def adapters(self):
+        yield "lighter_perpetual", ClientConfigAdapter(utils.LighterPerpetualConfigMap.model_construct())
+        for domain, keys in utils.OTHER_DOMAINS_KEYS.items():
+            yield domain, ClientConfigAdapter(keys.__class__.model_construct())
+
+    def test_testnet_domain_is_declared_completely(self):
+        self.assertEqual(["lighter_perpetual_testnet"], utils.OTHER_DOMAINS)
+        for table in (utils.OTHER_DOMAINS_PARAMETER, utils.OTHER_DOMAINS_EXAMPLE_PAIR,
+                      utils.OTHER_DOMAINS_DEFAULT_FEES, utils.OTHER_DOMAINS_KEYS):
+            self.assertEqual(set(utils.OTHER_DOMAINS), set(table))
+
+    def test_valid_input_builds_the_map(self):
+        for domain, adapter in self.adapters():
+            setattr(adapter, f"{domain}_api_private_key", "0x" + PRIVATE_KEY)
+            setattr(adapter, f"{domain}_api_key_index", "3")
+            setattr(adapter, f"{domain}_account_index", "281474976641952")
+            setattr(adapter, f"{domain}_l1_address", "0x15f43D1f2DeE81424aFd891943262aa90F22cc2A")
+            setattr(adapter, f"{domain}_account_tier", "premium")
+            self.assertEqual(3, getattr(adapter, f"{domain}_api_key_index"))
+            self.assertEqual(281474976641952, getattr(adapter, f"{domain}_account_index"))
+            self.assertEqual("Premium", getattr(adapter, f"{domain}_account_tier"))
+            key = getattr(adapter, f"{domain}_api_private_key")
+            self.assertIsInstance(key, SecretStr)
+            self.assertEqual("0x" + PRIVATE_KEY, key.get_secret_value())
+
+    def test_optional_fields_have_defaults(self):
+        for domain, adapter in self.adapters():
+            self.assertEqual("", getattr(adapter, f"{domain}_l1_address"))
+            self.assertEqual("Standard", getattr(adapter, f"{domain}_account_tier"))
+
+    def test_secrets_are_masked_in_prompts_and_listings_on_every_domain(self):
+        for domain, adapter in self.adapters():
+            self.assertTrue(adapter.is_secure(f"{domain}_api_private_key"), domain)
+            self.assertFalse(adapter.is_secure(f"{domain}_api_key_index"), domain)
+            setattr(adapter, f"{domain}_api_private_key", PRIVATE_KEY)
+            printed = {item.attr: item.printable_value for item in adapter.traverse(secure=True)}
+            self.assertNotIn(PRIVATE_KEY, printed[f"{domain}_api_private_key"])
+            self.assertNotIn(PRIVATE_KEY, repr(adapter))
+
+    def test_negative_key_index_is_rejected_with_a_clear_message(self):
+        for domain, adapter in self.adapters():
+            with self.assertRaises(ConfigValidationError) as error:
+                setattr(adapter, f"{domain}_api_key_index", -1)
+            self.assertIn("API key index must be a whole number from 0 to 254", str(error.exception))
+            with self.assertRaises(ConfigValidationError):
+                setattr(adapter, f"{domain}_api_key_index", 255)
+
+    def test_malformed_private_key_is_rejected_without_echoing_it(self):
+        for bad in ("not-hex-" + "z" * 72, "ab" * 20, "0x" + "ab" * 41):
+            for domain, adapter in self.adapters():
+                with self.assertRaises(ConfigValidationError) as error:
+                    setattr(adapter, f"{domain}_api_private_key", bad)
+                self.assertIn("API private key must be 80 hexadecimal characters", str(error.exception))
+                self.assertNotIn(bad, str(error.exception))
+
+    def test_other_bad_inputs(self):
+        domain, adapter = next(self.adapters())
+        cases = {
+            "account_index": ("-5", "account index must be a whole number of 0 or more"),
+            "l1_address": ("0x1234", "L1 address must be 0x followed by 40 hexadecimal characters"),
+            "account_tier": ("Gold", "account tier must be one of Standard, Premium, Plus, Builder"),
+        }
+        for suffix, (value, message) in cases.items():
+            with self.assertRaises(ConfigValidationError) as error:
+                setattr(adapter, f"{domain}_{suffix}", value)
+            self.assertIn(message, str(error.exception))
+
+
+if __name__ == "__main__":
+    unittest.main()

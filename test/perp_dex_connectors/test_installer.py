@@ -1,0 +1,214 @@
+import filecmp
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+import zipfile
+from pathlib import Path
+
+import hummingbot
+from perp_dex_connectors import installer
+
+REPO = Path(__file__).resolve().parents[2]
+INSTALLED_PACKAGE = Path(hummingbot.__file__).resolve().parent
+# The upstream connector as the venv had it before `make test` linked ours in (kept aside by the installer).
+UPSTREAM_LIGHTER = INSTALLED_PACKAGE.parent / installer.STATE_DIR_NAME / "upstream" / "lighter_perpetual"
+
+
+def _make_hummingbot_tree(root: Path, version_file: str = None) -> Path:
+    """A light copy of the installed `hummingbot` package under root: everything is a symlink into the real package
+    except the folders the installer writes to, and upstream's lighter_perpetual, which is a real copy."""
+    package = root / "hummingbot"
+    derivative = package / "connector" / "derivative"
+    derivative.mkdir(parents=True)
+    for entry in INSTALLED_PACKAGE.iterdir():
+        if entry.name not in ("connector", "VERSION"):
+            (package / entry.name).symlink_to(entry)
+    for entry in (INSTALLED_PACKAGE / "connector").iterdir():
+        if entry.name != "derivative":
+            (package / "connector" / entry.name).symlink_to(entry)
+    for entry in (INSTALLED_PACKAGE / "connector" / "derivative").iterdir():
+        if entry.name not in installer.CONNECTORS:
+            (derivative / entry.name).symlink_to(entry)
+    shutil.copytree(UPSTREAM_LIGHTER, derivative / "lighter_perpetual")
+    (package / "VERSION").write_text(version_file or (INSTALLED_PACKAGE / "VERSION").read_text())
+    return package
+
+
+def _wrapper_python(path: Path, python_path: Path = None, extra_flags: str = "") -> str:
+    """An interpreter entry point like a venv's or conda env's bin/python, importing Hummingbot from python_path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    env = f'PYTHONPATH="{python_path}${{PYTHONPATH:+:$PYTHONPATH}}" ' if python_path else ""
+    path.write_text(f'#!/bin/sh\n{env}exec "{sys.executable}" {extra_flags} "$@"\n')
+    path.chmod(0o755)
+    return str(path)
+
+
+def _run_installer(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "perp_dex_connectors", *args], capture_output=True, text=True,
+                          cwd=str(REPO), timeout=600)
+
+
+class InstallerLayoutsTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = Path(tempfile.mkdtemp(prefix="installer-test-"))
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def assert_installed(self, package: Path, linked: bool):
+        for name in installer.CONNECTORS:
+            folder = package / "connector" / "derivative" / name
+            source = REPO / "hummingbot" / "connector" / "derivative" / name
+            names = sorted(p.name for p in folder.iterdir())
+            if linked:
+                self.assertEqual(["__init__.py"], names)
+                self.assertIn(repr(str(source)), (folder / "__init__.py").read_text())
+            else:
+                expected = sorted(p.name for p in source.iterdir() if p.name != "__pycache__")
+                self.assertEqual(expected, names)
+        lighter = package / "connector" / "derivative" / "lighter_perpetual"
+        # Upstream's extra modules must not linger next to ours.
+        self.assertFalse((lighter / "lighter_perpetual_api_utils.py").exists())
+        self.assertFalse((lighter / "lighter_perpetual_order_book.py").exists())
+
+    def assert_upstream_restored(self, package: Path):
+        restored = package / "connector" / "derivative" / "lighter_perpetual"
+        comparison = filecmp.dircmp(UPSTREAM_LIGHTER, restored)
+        self.assertEqual([], comparison.left_only + comparison.right_only + comparison.diff_files)
+        for name in comparison.common_files:
+            self.assertTrue(filecmp.cmp(UPSTREAM_LIGHTER / name, restored / name, shallow=False), name)
+        self.assertFalse((package / "connector" / "derivative" / "extended_perpetual").exists())
+        self.assertFalse((package.parent / installer.STATE_DIR_NAME).exists())
+
+    def test_pip_installed_layout_copy_install_and_uninstall(self):
+        site_packages = self.tmp / "venv" / "lib" / "python3.12" / "site-packages"
+        package = _make_hummingbot_tree(site_packages)
+        dist_info = next(INSTALLED_PACKAGE.parent.glob("hummingbot-*.dist-info"))
+        shutil.copytree(dist_info, site_packages / dist_info.name)
+        python = _wrapper_python(self.tmp / "venv" / "bin" / "python", site_packages)
+
+        result = _run_installer("install", "--python", python, "--no-deps")
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertIn(f"Hummingbot 20260922 at {package}", result.stdout)
+        self.assert_installed(package, linked=False)
+
+        # A second install replaces ours and keeps the first upstream backup.
+        self.assertEqual(0, _run_installer("install", "--python", python, "--no-deps").returncode)
+        self.assert_installed(package, linked=False)
+
+        verify = _run_installer("verify", "--python", python)
+        self.assertEqual(0, verify.returncode, verify.stderr)
+        for domain in ("lighter_perpetual", "lighter_perpetual_testnet", "extended_perpetual",
+                       "extended_perpetual_testnet"):
+            self.assertIn(f"{domain}: Derivative connector, utils {package}", verify.stdout)
+
+        result = _run_installer("uninstall", "--python", python)
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assert_upstream_restored(package)
+
+    def test_source_checkout_layout_linked_install(self):
+        tree = self.tmp / "hummingbot-src"
+        package = _make_hummingbot_tree(tree)
+
+        result = _run_installer("install", "--hummingbot-dir", str(tree), "--link", "--no-deps")
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertIn(f"at {package}", result.stdout)
+        self.assert_installed(package, linked=True)
+
+        status = _run_installer("status", "--hummingbot-dir", str(tree))
+        self.assertIn("lighter_perpetual: link from", status.stdout)
+
+        self.assertEqual(0, _run_installer("uninstall", "--hummingbot-dir", str(tree)).returncode)
+        self.assert_upstream_restored(package)
+
+    def test_docker_image_layout_installs_sdks_into_the_conda_env(self):
+        home = self.tmp / "home" / "hummingbot"
+        package = _make_hummingbot_tree(home)
+        python = _wrapper_python(self.tmp / "opt" / "conda" / "envs" / "hummingbot" / "bin" / "python")
+
+        result = _run_installer("install", "--python", python, "--hummingbot-dir", str(home))
+        self.assertEqual(0, result.returncode, result.stderr)
+        # The SDK step ran pip in that env (already satisfied here, so nothing is downloaded).
+        self.assertIn("lighter-sdk==1.1.2", result.stdout)
+        self.assert_installed(package, linked=False)
+
+        self.assertEqual(0, _run_installer("uninstall", "--python", python, "--hummingbot-dir", str(home)).returncode)
+        self.assert_upstream_restored(package)
+
+    def test_refuses_a_python_without_hummingbot_in_one_sentence(self):
+        python = _wrapper_python(self.tmp / "bin" / "python", extra_flags="-S")
+        result = _run_installer("install", "--python", python, "--no-deps")
+        self.assertEqual(2, result.returncode)
+        self.assertEqual(1, len(result.stderr.strip().splitlines()))
+        self.assertIn(f"No Hummingbot found for {python}", result.stderr)
+        self.assertNotIn("Traceback", result.stderr)
+
+    def test_refuses_an_unsupported_hummingbot_version(self):
+        tree = self.tmp / "old-hummingbot"
+        package = _make_hummingbot_tree(tree, version_file="dev-1.27.0")
+        result = _run_installer("install", "--hummingbot-dir", str(tree), "--no-deps")
+        self.assertEqual(2, result.returncode)
+        self.assertIn("Hummingbot dev-1.27.0", result.stderr)
+        self.assertIn("is not supported", result.stderr)
+        self.assertNotIn("Traceback", result.stderr)
+        # Nothing was touched.
+        self.assertTrue((package / "connector" / "derivative" / "lighter_perpetual" /
+                         "lighter_perpetual_api_utils.py").exists())
+
+    def test_refuses_a_directory_that_is_not_a_source_tree(self):
+        result = _run_installer("install", "--hummingbot-dir", str(self.tmp), "--no-deps")
+        self.assertEqual(2, result.returncode)
+        self.assertIn("is not a Hummingbot source tree", result.stderr)
+
+    def test_uninstall_without_install_is_a_clear_error(self):
+        tree = self.tmp / "clean"
+        _make_hummingbot_tree(tree)
+        result = _run_installer("uninstall", "--hummingbot-dir", str(tree))
+        self.assertEqual(2, result.returncode)
+        self.assertIn("nothing to uninstall", result.stderr)
+
+
+class WheelPayloadTest(unittest.TestCase):
+    def test_wheel_ships_connectors_inside_the_installer_and_installs_them(self):
+        with tempfile.TemporaryDirectory() as out:
+            out = Path(out)
+            # Built from a copy: setuptools leaves build/ behind, and a stale one would leak into later wheels.
+            source = out / "source"
+            source.mkdir()
+            for name in ("setup.py", "pyproject.toml", "README.md"):
+                shutil.copy(REPO / name, source / name)
+            for name in ("perp_dex_connectors", "hummingbot"):
+                shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+            build = subprocess.run(
+                [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out),
+                 str(source)], capture_output=True, text=True, timeout=600)
+            self.assertEqual(0, build.returncode, build.stderr)
+            wheel = zipfile.ZipFile(next(out.glob("*.whl")))
+            names = wheel.namelist()
+            self.assertFalse([n for n in names if n.startswith(("hummingbot/", "test/", "emulator/"))])
+            self.assertIn("perp_dex_connectors/installer.py", names)
+            for name in installer.CONNECTORS:
+                self.assertIn(f"perp_dex_connectors/connectors/{name}/{name}_utils.py", names)
+
+            # What `pip install .` puts in site-packages, then `perp-dex-connectors install` from there.
+            site_packages = out / "site-packages"
+            wheel.extractall(site_packages)
+            tree = out / "hummingbot-src"
+            package = _make_hummingbot_tree(tree)
+            result = subprocess.run(
+                [sys.executable, "-m", "perp_dex_connectors", "install", "--hummingbot-dir", str(tree), "--no-deps"],
+                capture_output=True, text=True, cwd=str(out), env={**os.environ, "PYTHONPATH": str(site_packages)},
+                timeout=600)
+            self.assertEqual(0, result.returncode, result.stderr)
+            payload = site_packages / "perp_dex_connectors" / "connectors" / "lighter_perpetual"
+            self.assertIn(f"copied from {payload}", result.stdout)
+            utils = package / "connector" / "derivative" / "lighter_perpetual" / "lighter_perpetual_utils.py"
+            self.assertEqual((REPO / "hummingbot" / "connector" / "derivative" / "lighter_perpetual" /
+                              "lighter_perpetual_utils.py").read_bytes(), utils.read_bytes())
+
+
+if __name__ == "__main__":
+    unittest.main()
