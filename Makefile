@@ -38,7 +38,9 @@ lint: bootstrap
 	$(VENV)/bin/isort --check-only --diff $(wildcard $(LINT_PATHS))
 
 pytest: develop
+	$(PY) -m coverage erase
 	$(PY) -m coverage run -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m coverage combine -q
 	$(PY) -m coverage report
 
 test: lint pytest

@@ -142,8 +142,10 @@ class InstallerLayoutsTest(unittest.TestCase):
         python = _wrapper_python(self.tmp / "bin" / "python", extra_flags="-S")
         result = _run_installer("install", "--python", python, "--no-deps")
         self.assertEqual(2, result.returncode)
-        self.assertEqual(1, len(result.stderr.strip().splitlines()))
-        self.assertIn(f"No Hummingbot found for {python}", result.stderr)
+        # One sentence from the installer (a site-less child may add coverage's own warnings when measured).
+        errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+        self.assertEqual(1, len(errors))
+        self.assertIn(f"No Hummingbot found for {python}", errors[0])
         self.assertNotIn("Traceback", result.stderr)
 
     def test_refuses_an_unsupported_hummingbot_version(self):
