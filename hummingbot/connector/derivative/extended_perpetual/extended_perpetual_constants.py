@@ -1,3 +1,8 @@
+from decimal import Decimal
+
+from hummingbot.core.api_throttler.data_types import LinkedLimitWeightPair, RateLimit
+from hummingbot.core.data_type.in_flight_order import OrderState
+
 EXCHANGE_NAME = "extended_perpetual"
 DEFAULT_DOMAIN = EXCHANGE_NAME
 TESTNET_DOMAIN = "extended_perpetual_testnet"
@@ -20,3 +25,114 @@ COLLATERAL_TOKEN = "USD"
 
 # Stark keys are field elements: at most 252 bits, written as 0x-prefixed hex.
 STARK_KEY_MAX_HEX_DIGITS = 64
+# Order of the Stark curve: a private key must lie in [1, order).
+STARK_CURVE_ORDER = 0x0800000000000010FFFFFFFFFFFFFFFFB781126DCAE7B2321E66A241ADC64D2F
+
+API_KEY_HEADER = "X-Api-Key"
+USER_AGENT = "hummingbot-extended-perpetual"
+HBOT_ORDER_ID_PREFIX = "HB"
+MAX_ORDER_ID_LEN = 32
+
+# REST paths under the /api/v1 base. Paths with a {placeholder} double as throttler limit ids.
+MARKETS_PATH = "/info/markets"
+MARKET_STATS_PATH = "/info/markets/{market}/stats"
+ORDER_BOOK_PATH = "/info/markets/{market}/orderbook"
+ACCOUNT_INFO_PATH = "/user/account/info"
+BALANCE_PATH = "/user/balance"
+POSITIONS_PATH = "/user/positions"
+ORDER_BY_EXTERNAL_ID_PATH = "/user/orders/external/{external_id}"
+ACCOUNT_TRADES_PATH = "/user/trades"
+FEES_PATH = "/user/fees"
+LEVERAGE_PATH = "/user/leverage"
+FUNDING_PAYMENTS_PATH = "/user/funding/history"
+ORDER_PATH = "/user/order"
+MASS_CANCEL_PATH = "/user/order/massCancel"
+REST_PATHS = (
+    MARKETS_PATH, MARKET_STATS_PATH, ORDER_BOOK_PATH, ACCOUNT_INFO_PATH, BALANCE_PATH, POSITIONS_PATH,
+    ORDER_BY_EXTERNAL_ID_PATH, ACCOUNT_TRADES_PATH, FEES_PATH, LEVERAGE_PATH, FUNDING_PAYMENTS_PATH, ORDER_PATH,
+    MASS_CANCEL_PATH,
+)
+
+# Streams: the URL selects the stream, there is no subscribe message.
+ORDER_BOOK_STREAM = "/orderbooks/{market}"
+PUBLIC_TRADES_STREAM = "/publicTrades/{market}"
+FUNDING_STREAM = "/funding/{market}"
+MARK_PRICE_STREAM = "/prices/mark/{market}"
+INDEX_PRICE_STREAM = "/prices/index/{market}"
+ACCOUNT_STREAM = "/account"
+# The server pings every 15 s; the client pings too so a dead connection is noticed from both sides.
+WS_HEARTBEAT_INTERVAL = 15.0
+# How long the tracker waits for the stream's first book before it falls back to the REST book.
+STREAM_SNAPSHOT_WAIT = 10.0
+STREAM_RECONNECT_DELAY = 1.0
+
+# Rate limits: 1,000 requests per minute per IP on the standard tier (market makers: 60,000 per 5 minutes).
+ALL_ENDPOINTS_LIMIT = "extended_perpetual_all"
+RATE_LIMIT_TIERS = {
+    "standard": (1_000, 60),
+    "market_maker": (60_000, 300),
+}
+
+
+def rate_limits(tier: str = "standard"):
+    pool, interval = RATE_LIMIT_TIERS[tier]
+    limits = [RateLimit(limit_id=ALL_ENDPOINTS_LIMIT, limit=pool, time_interval=interval)]
+    for path in REST_PATHS:
+        limits.append(RateLimit(limit_id=path, limit=pool, time_interval=interval,
+                                linked_limits=[LinkedLimitWeightPair(ALL_ENDPOINTS_LIMIT, 1)]))
+    return limits
+
+
+RATE_LIMITS = rate_limits()
+
+# Order settings. GTT orders must expire within 90 days on mainnet and 28 days on testnet; Hummingbot orders have
+# no expiry of their own, so they get the longest life allowed, less a day of margin.
+ORDER_LIFETIME_DAYS = {DEFAULT_DOMAIN: 89, TESTNET_DOMAIN: 27}
+# MARKET orders are IOC limit orders priced this far through the best opposite price (the x10 SDK's default),
+# never past the market's limit price cap/floor around the mark price.
+MARKET_ORDER_SLIPPAGE = Decimal("0.0075")
+# The SDK's default max fee when the account's rates are not known yet.
+DEFAULT_TAKER_FEE = Decimal("0.0005")
+FUNDING_INTERVAL_SECONDS = 3600
+TRADES_PAGE_SIZE = 100
+TRADES_MAX_PAGES = 10
+
+# Market statuses (x10 examples' markets schema). Listed markets can be tracked; only tradable ones take new
+# positions, REDUCE_ONLY ones take orders that close.
+LISTED_MARKET_STATUSES = ("ACTIVE", "REDUCE_ONLY", "PRELISTED")
+OPENING_MARKET_STATUSES = ("ACTIVE", "PRELISTED")
+REDUCE_ONLY_MARKET_STATUS = "REDUCE_ONLY"
+PERPETUAL_MARKET_TYPE = "PERPETUAL"
+
+# Order statuses (x10 OrderStatus + TRIGGERED, which ccxt reads as open). REJECTED orders never rested.
+ORDER_STATE = {
+    "NEW": OrderState.OPEN,
+    "UNTRIGGERED": OrderState.OPEN,
+    "TRIGGERED": OrderState.OPEN,
+    "PARTIALLY_FILLED": OrderState.PARTIALLY_FILLED,
+    "FILLED": OrderState.FILLED,
+    "CANCELLED": OrderState.CANCELED,
+    "EXPIRED": OrderState.CANCELED,
+    "REJECTED": OrderState.FAILED,
+}
+# Reasons that make an unfilled cancelled order a failed one: it was refused rather than withdrawn.
+FAILURE_STATUS_REASONS = ("POST_ONLY_FAILED", "NOT_ENOUGH_FUNDS", "INVALID_QTY", "INVALID_PRICE", "INVALID_VALUE",
+                          "INVALID_FEE", "INVALID_LEVERAGE", "INVALID_EXPIRE_TIME", "UNKNOWN_MARKET",
+                          "DISABLED_MARKET", "REDUCE_ONLY_FAILED", "POST_ONLY_MODE", "REDUCE_ONLY_MODE",
+                          "TRADING_OFF_MODE", "UNKNOWN_ACCOUNT")
+POST_ONLY_FAILED = "POST_ONLY_FAILED"
+
+# Account stream message types.
+STREAM_ORDER = "ORDER"
+STREAM_TRADE = "TRADE"
+STREAM_BALANCE = "BALANCE"
+STREAM_POSITION = "POSITION"
+STREAM_SNAPSHOT = "SNAPSHOT"
+STREAM_DELTA = "DELTA"
+STREAM_MARK_PRICE = "MP"
+STREAM_INDEX_PRICE = "IP"
+
+# HTTP statuses with a meaning of their own: 401 bad API key, 404 "not found" (and a zero balance).
+HTTP_UNAUTHORIZED = 401
+HTTP_NOT_FOUND = 404
+HTTP_RATE_LIMITED = 429

@@ -1,3 +1,6 @@
+from hummingbot.core.api_throttler.data_types import LinkedLimitWeightPair, RateLimit
+from hummingbot.core.data_type.in_flight_order import OrderState
+
 EXCHANGE_NAME = "lighter_perpetual"
 DEFAULT_DOMAIN = EXCHANGE_NAME
 TESTNET_DOMAIN = "lighter_perpetual_testnet"
@@ -10,14 +13,144 @@ WSS_URLS = {
     DEFAULT_DOMAIN: "wss://mainnet.zklighter.elliot.ai/stream",
     TESTNET_DOMAIN: "wss://testnet.zklighter.elliot.ai/stream",
 }
+# The signer binds signatures to a chain; the SDK would otherwise guess it from the URL (and a relay URL guesses wrong).
+CHAIN_IDS = {DEFAULT_DOMAIN: 304, TESTNET_DOMAIN: 300}
 # Let users (and the local emulator) point the connector at another host; logged once when used.
 REST_URL_ENV_VAR = "LIGHTER_PERPETUAL_REST_URL"
 WSS_URL_ENV_VAR = "LIGHTER_PERPETUAL_WS_URL"
 
 QUOTE_TOKEN = "USDC"
 COLLATERAL_TOKEN = "USDC"
+USDC_ASSET_ID = 3
 
 # Lighter API private keys are 40-byte scalars; indexes 0 and 1 belong to the web and mobile apps, 255 means "all".
 API_PRIVATE_KEY_HEX_LENGTH = 80
 MAX_API_KEY_INDEX = 254
 ACCOUNT_TIERS = ("Standard", "Premium", "Plus", "Builder")
+
+API_VERSION = "/api/v1"
+ORDER_BOOK_DETAILS_PATH = "/orderBookDetails"
+ORDER_BOOKS_PATH = "/orderBooks"
+ORDER_BOOK_ORDERS_PATH = "/orderBookOrders"
+ACCOUNT_PATH = "/account"
+ACCOUNTS_BY_L1_ADDRESS_PATH = "/accountsByL1Address"
+ACTIVE_ORDERS_PATH = "/accountActiveOrders"
+INACTIVE_ORDERS_PATH = "/accountInactiveOrders"
+ACCOUNT_TRADES_PATH = "/trades"
+RECENT_TRADES_PATH = "/recentTrades"
+NEXT_NONCE_PATH = "/nextNonce"
+SEND_TX_PATH = "/sendTx"
+SEND_TX_BATCH_PATH = "/sendTxBatch"
+FUNDING_RATES_PATH = "/funding-rates"
+POSITION_FUNDING_PATH = "/positionFunding"
+EXCHANGE_STATS_PATH = "/exchangeStats"
+
+# Transaction types and order enums of lighter-go (the signer's wire values).
+TX_TYPE_CREATE_ORDER = 14
+TX_TYPE_CANCEL_ORDER = 15
+TX_TYPE_CANCEL_ALL_ORDERS = 16
+TX_TYPE_UPDATE_LEVERAGE = 20
+ORDER_TYPE_LIMIT = 0
+ORDER_TYPE_MARKET = 1
+TIME_IN_FORCE_IOC = 0
+TIME_IN_FORCE_GTT = 1
+TIME_IN_FORCE_POST_ONLY = 2
+CANCEL_ALL_IMMEDIATE = 0
+CROSS_MARGIN_MODE = 0
+# The signer's cap on ClientOrderIndex; order indexes assigned by the exchange are above it.
+MAX_CLIENT_ORDER_INDEX = 2 ** 48 - 1
+# The exchange's documented batch limits disagree (15 in the SDK's asyncapi, 50 in the docs): the stricter one holds.
+MAX_TX_PER_BATCH = 15
+# Market orders are IOC limit orders priced this far through the best opposite price.
+MARKET_ORDER_SLIPPAGE = "0.01"
+
+# Error codes the connector acts on (the exchange answers HTTP 400 {"code", "message"}).
+CODE_OK = 200
+CODE_INVALID_NONCE = 21104
+CODE_BATCH_NONCE_NOT_INCREASING = 21105
+CODE_INVALID_PUBLIC_KEY = 21108
+CODE_API_KEY_NOT_FOUND = 21109
+CODE_ORDER_NOT_ACTIVE = 21715
+CODE_INVALID_ORDER_INDEX = 21700
+CODE_AUTH_EXPIRED = 20013
+NONCE_ERROR_CODES = (CODE_INVALID_NONCE, CODE_BATCH_NONCE_NOT_INCREASING)
+ORDER_NOT_FOUND_CODES = (CODE_ORDER_NOT_ACTIVE, CODE_INVALID_ORDER_INDEX)
+KEY_ERROR_CODES = (CODE_INVALID_PUBLIC_KEY, CODE_API_KEY_NOT_FOUND)
+
+# Order statuses (lighter-python's Order model enum).
+ORDER_STATE = {
+    "in-progress": OrderState.OPEN,
+    "pending": OrderState.OPEN,
+    "open": OrderState.OPEN,
+    "filled": OrderState.FILLED,
+    "canceled": OrderState.CANCELED,
+    "canceled-expired": OrderState.CANCELED,
+    "canceled-self-trade": OrderState.CANCELED,
+    "canceled-oco": OrderState.CANCELED,
+    "canceled-child": OrderState.CANCELED,
+    "canceled-liquidation": OrderState.CANCELED,
+    "canceled-reduce-only": OrderState.CANCELED,
+    "canceled-position-not-allowed": OrderState.CANCELED,
+    "canceled-post-only": OrderState.FAILED,
+    "canceled-margin-not-allowed": OrderState.FAILED,
+    "canceled-too-much-slippage": OrderState.FAILED,
+    "canceled-not-enough-liquidity": OrderState.FAILED,
+    "canceled-invalid-balance": OrderState.FAILED,
+}
+
+# WebSocket channels (subscribe with "/", the server answers with ":").
+WS_ORDER_BOOK_CHANNEL = "order_book"
+WS_TRADE_CHANNEL = "trade"
+WS_MARKET_STATS_CHANNEL = "market_stats"
+WS_ACCOUNT_ORDERS_CHANNEL = "account_all_orders"
+WS_ACCOUNT_TRADES_CHANNEL = "account_all_trades"
+WS_ACCOUNT_POSITIONS_CHANNEL = "account_all_positions"
+WS_ACCOUNT_ASSETS_CHANNEL = "account_all_assets"
+WS_USER_STATS_CHANNEL = "user_stats"
+WS_HEARTBEAT_INTERVAL = 30
+# Auth tokens live at most 8 hours; a short life limits the damage of a leaked token.
+AUTH_TOKEN_LIFETIME = 10 * 60
+AUTH_TOKEN_REFRESH_MARGIN = 60
+
+FUNDING_INTERVAL_SECONDS = 3600
+
+# Rate limits (docs rate-limits page; see shared payloads). Every request draws from one rolling-minute pool of the
+# account: Standard counts requests (60/min), Premium/Plus/Builder count endpoint weights. Transactions also draw
+# from a per-tier transaction pool.
+ALL_ENDPOINTS_LIMIT = "lighter_perpetual_all"
+TX_LIMIT = "lighter_perpetual_tx"
+ONE_MINUTE = 60
+ENDPOINT_WEIGHTS = {
+    SEND_TX_PATH: 6,
+    SEND_TX_BATCH_PATH: 6,
+    NEXT_NONCE_PATH: 6,
+    INACTIVE_ORDERS_PATH: 100,
+    ACCOUNT_TRADES_PATH: 600,
+    RECENT_TRADES_PATH: 600,
+}
+DEFAULT_ENDPOINT_WEIGHT = 300
+TIER_LIMITS = {
+    # tier: (pool size per minute, endpoints weighted?, transactions per minute)
+    "Standard": (60, False, 60),
+    "Premium": (24_000, True, 4_000),
+    "Plus": (120_000, True, 8_000),
+    "Builder": (240_000, True, 60),
+}
+REST_PATHS = (
+    ORDER_BOOK_DETAILS_PATH, ORDER_BOOKS_PATH, ORDER_BOOK_ORDERS_PATH, ACCOUNT_PATH, ACCOUNTS_BY_L1_ADDRESS_PATH,
+    ACTIVE_ORDERS_PATH, INACTIVE_ORDERS_PATH, ACCOUNT_TRADES_PATH, RECENT_TRADES_PATH, NEXT_NONCE_PATH, SEND_TX_PATH,
+    SEND_TX_BATCH_PATH, FUNDING_RATES_PATH, POSITION_FUNDING_PATH, EXCHANGE_STATS_PATH,
+)
+
+
+def rate_limits(tier: str = "Standard"):
+    pool, weighted, tx_per_minute = TIER_LIMITS[tier]
+    limits = [RateLimit(limit_id=ALL_ENDPOINTS_LIMIT, limit=pool, time_interval=ONE_MINUTE),
+              RateLimit(limit_id=TX_LIMIT, limit=tx_per_minute, time_interval=ONE_MINUTE)]
+    for path in REST_PATHS:
+        weight = ENDPOINT_WEIGHTS.get(path, DEFAULT_ENDPOINT_WEIGHT) if weighted else 1
+        linked = [LinkedLimitWeightPair(ALL_ENDPOINTS_LIMIT, weight)]
+        if path in (SEND_TX_PATH, SEND_TX_BATCH_PATH):
+            linked.append(LinkedLimitWeightPair(TX_LIMIT, 1))
+        limits.append(RateLimit(limit_id=path, limit=pool, time_interval=ONE_MINUTE, linked_limits=linked))
+    return limits

@@ -1,0 +1,241 @@
+import asyncio
+import time
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
+
+from hummingbot.connector.derivative.lighter_perpetual import (
+    lighter_perpetual_constants as CONSTANTS,
+    lighter_perpetual_parsers as parsers,
+    lighter_perpetual_web_utils as web_utils,
+)
+from hummingbot.core.data_type.common import TradeType
+from hummingbot.core.data_type.funding_info import FundingInfo, FundingInfoUpdate
+from hummingbot.core.data_type.order_book_message import OrderBookMessage, OrderBookMessageType
+from hummingbot.core.data_type.perpetual_api_order_book_data_source import PerpetualAPIOrderBookDataSource
+from hummingbot.core.web_assistant.connections.data_types import WSJSONRequest
+from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFactory
+from hummingbot.core.web_assistant.ws_assistant import WSAssistant
+
+if TYPE_CHECKING:
+    from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_derivative import (
+        LighterPerpetualDerivative,
+    )
+
+
+class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
+    """Books come from the WebSocket: a snapshot, then updates applied only while each update's begin_nonce equals
+    the previous message's nonce. On a gap the market is resubscribed for a fresh snapshot instead of applying a
+    diff onto a book that already missed one."""
+
+    def __init__(self, trading_pairs: List[str], connector: "LighterPerpetualDerivative",
+                 api_factory: WebAssistantsFactory, domain: str = CONSTANTS.DEFAULT_DOMAIN):
+        super().__init__(trading_pairs)
+        self._connector = connector
+        self._api_factory = api_factory
+        self._domain = domain
+        self._last_nonce: Dict[int, Optional[int]] = {}
+        self._market_stats: Dict[int, parsers.MarketStats] = {}
+        self.gap_count = 0
+
+    async def _market_id(self, trading_pair: str) -> int:
+        return int(await self._connector.exchange_symbol_associated_to_pair(trading_pair=trading_pair))
+
+    async def _trading_pair(self, market_id: int) -> str:
+        return await self._connector.trading_pair_associated_to_exchange_symbol(symbol=str(market_id))
+
+    async def get_last_traded_prices(self, trading_pairs: List[str], domain: Optional[str] = None) -> Dict[str, float]:
+        return await self._connector.get_last_traded_prices(trading_pairs=trading_pairs)
+
+    async def _order_book_snapshot(self, trading_pair: str) -> OrderBookMessage:
+        """The REST book lists individual orders; it is summed into price levels. It only seeds the book: the
+        WebSocket snapshot that follows the subscription replaces it."""
+        market_id = await self._market_id(trading_pair)
+        response = await self._connector._api_get(
+            path_url=CONSTANTS.ORDER_BOOK_ORDERS_PATH, params={"market_id": market_id, "limit": 250},
+            limit_id=CONSTANTS.ORDER_BOOK_ORDERS_PATH)
+        return OrderBookMessage(OrderBookMessageType.SNAPSHOT, {
+            "trading_pair": trading_pair,
+            "update_id": 0,
+            "bids": parsers.aggregate_orders(response.get("bids") or []),
+            "asks": parsers.aggregate_orders(response.get("asks") or []),
+        }, timestamp=time.time())
+
+    async def get_funding_info(self, trading_pair: str) -> FundingInfo:
+        market_id = await self._market_id(trading_pair)
+        stats = self._market_stats.get(market_id)
+        if stats is not None:
+            return self._funding_info(trading_pair, stats)
+        # Lighter has no REST mark price: the last trade price stands in until market_stats arrives.
+        rates = await self._connector._api_get(path_url=CONSTANTS.FUNDING_RATES_PATH,
+                                               limit_id=CONSTANTS.FUNDING_RATES_PATH)
+        details = await self._connector._api_get(path_url=CONSTANTS.ORDER_BOOK_DETAILS_PATH,
+                                                 params={"market_id": market_id},
+                                                 limit_id=CONSTANTS.ORDER_BOOK_DETAILS_PATH)
+        price = Decimal(0)
+        for raw in details.get("order_book_details") or []:
+            if int(raw["market_id"]) == market_id:
+                price = parsers.to_decimal(raw.get("last_trade_price"))
+        now = self._time()
+        return FundingInfo(
+            trading_pair=trading_pair, index_price=price, mark_price=price,
+            next_funding_utc_timestamp=int(parsers.next_funding_time(None, now)),
+            rate=parsers.lighter_funding_rate(rates, market_id) or Decimal(0))
+
+    @staticmethod
+    def _funding_info(trading_pair: str, stats: parsers.MarketStats) -> FundingInfo:
+        return FundingInfo(trading_pair=trading_pair, index_price=stats.index_price, mark_price=stats.mark_price,
+                           next_funding_utc_timestamp=int(stats.next_funding_timestamp), rate=stats.funding_rate)
+
+    async def _connected_websocket_assistant(self) -> WSAssistant:
+        ws: WSAssistant = await self._api_factory.get_ws_assistant()
+        await ws.connect(ws_url=web_utils.wss_url(self._domain), ping_timeout=CONSTANTS.WS_HEARTBEAT_INTERVAL)
+        return ws
+
+    def _channels(self, market_id: int) -> List[str]:
+        return [f"{CONSTANTS.WS_ORDER_BOOK_CHANNEL}/{market_id}", f"{CONSTANTS.WS_TRADE_CHANNEL}/{market_id}",
+                f"{CONSTANTS.WS_MARKET_STATS_CHANNEL}/{market_id}"]
+
+    async def _send(self, ws: WSAssistant, kind: str, channels: List[str]):
+        for channel in channels:
+            await ws.send(WSJSONRequest(payload={"type": kind, "channel": channel}))
+
+    async def _subscribe_channels(self, ws: WSAssistant):
+        try:
+            for trading_pair in self._trading_pairs:
+                market_id = await self._market_id(trading_pair)
+                self._last_nonce[market_id] = None
+                await self._send(ws, "subscribe", self._channels(market_id))
+            self.logger().info("Subscribed to public order book, trade and market stats channels...")
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.logger().error("Unexpected error occurred subscribing to order book data streams.")
+            raise
+
+    async def subscribe_to_trading_pair(self, trading_pair: str) -> bool:
+        if self._ws_assistant is None:
+            self.logger().warning(f"Cannot subscribe to {trading_pair}: the WebSocket is not connected.")
+            return False
+        try:
+            market_id = await self._market_id(trading_pair)
+            self._last_nonce[market_id] = None
+            await self._send(self._ws_assistant, "subscribe", self._channels(market_id))
+            self.add_trading_pair(trading_pair)
+            self.logger().info(f"Subscribed to {trading_pair} order book, trade and market stats channels.")
+            return True
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.logger().exception(f"Unexpected error subscribing to {trading_pair}.")
+            return False
+
+    async def unsubscribe_from_trading_pair(self, trading_pair: str) -> bool:
+        if self._ws_assistant is None:
+            return False
+        try:
+            market_id = await self._market_id(trading_pair)
+            await self._send(self._ws_assistant, "unsubscribe", self._channels(market_id))
+            self._last_nonce.pop(market_id, None)
+            self.remove_trading_pair(trading_pair)
+            return True
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.logger().exception(f"Unexpected error unsubscribing from {trading_pair}.")
+            return False
+
+    async def _resubscribe_book(self, ws: WSAssistant, market_id: int):
+        self._last_nonce[market_id] = None
+        channel = [f"{CONSTANTS.WS_ORDER_BOOK_CHANNEL}/{market_id}"]
+        await self._send(ws, "unsubscribe", channel)
+        await self._send(ws, "subscribe", channel)
+
+    async def _request_order_book_snapshots(self, output: asyncio.Queue):
+        """A periodic refresh asks the WebSocket for a fresh snapshot, which stays in step with the update nonces."""
+        if self._ws_assistant is not None:
+            for trading_pair in self._trading_pairs:
+                await self._resubscribe_book(self._ws_assistant, await self._market_id(trading_pair))
+
+    def _channel_originating_message(self, event_message: Dict[str, Any]) -> str:
+        kind = event_message.get("type", "")
+        if kind.endswith("/order_book"):
+            return self._snapshot_messages_queue_key if kind.startswith("subscribed") else self._diff_messages_queue_key
+        if kind == "update/trade":
+            return self._trade_messages_queue_key
+        if kind.endswith("/market_stats"):
+            return self._funding_info_messages_queue_key
+        return ""
+
+    async def _process_websocket_messages(self, websocket_assistant: WSAssistant):
+        """Checks book continuity in arrival order, before messages are spread over the per-kind queues."""
+        async for ws_response in websocket_assistant.iter_messages():
+            data = ws_response.data
+            if not isinstance(data, dict):
+                continue
+            if data.get("type") == "ping":
+                await websocket_assistant.send(WSJSONRequest(payload={"type": "pong"}))
+                continue
+            if "error" in data:
+                self.logger().warning(f"Lighter WebSocket error: {data['error']}")
+                continue
+            channel = self._channel_originating_message(data)
+            if channel in (self._snapshot_messages_queue_key, self._diff_messages_queue_key):
+                if not await self._in_sequence(data, websocket_assistant):
+                    continue
+            if channel:
+                self._message_queue[channel].put_nowait(data)
+
+    async def _in_sequence(self, data: Dict[str, Any], ws: WSAssistant) -> bool:
+        book = data.get("order_book") or {}
+        market_id = int(data["channel"].split(":")[1])
+        nonce = book.get("nonce")
+        if data["type"].startswith("subscribed"):
+            self._last_nonce[market_id] = nonce
+            return True
+        previous = self._last_nonce.get(market_id)
+        begin_nonce = book.get("begin_nonce")
+        if previous is None or nonce is None or begin_nonce is None:
+            # No snapshot yet (one is on its way), or an old-format message that carries no nonces.
+            return previous is not None or nonce is None
+        if begin_nonce != previous:
+            self.gap_count += 1
+            self.logger().info(f"Order book gap on market {market_id} (expected begin_nonce {previous}, got "
+                               f"{begin_nonce}); resubscribing for a fresh snapshot ({self.gap_count} gaps so far).")
+            await self._resubscribe_book(ws, market_id)
+            return False
+        self._last_nonce[market_id] = nonce
+        return True
+
+    async def _book_message(self, raw_message: Dict[str, Any], kind: OrderBookMessageType) -> OrderBookMessage:
+        book = parsers.parse_order_book_message(raw_message)
+        return OrderBookMessage(kind, {
+            "trading_pair": await self._trading_pair(book.market_id),
+            "update_id": book.nonce,
+            "bids": book.bids,
+            "asks": book.asks,
+        }, timestamp=book.timestamp)
+
+    async def _parse_order_book_snapshot_message(self, raw_message: Dict[str, Any], message_queue: asyncio.Queue):
+        message_queue.put_nowait(await self._book_message(raw_message, OrderBookMessageType.SNAPSHOT))
+
+    async def _parse_order_book_diff_message(self, raw_message: Dict[str, Any], message_queue: asyncio.Queue):
+        message_queue.put_nowait(await self._book_message(raw_message, OrderBookMessageType.DIFF))
+
+    async def _parse_trade_message(self, raw_message: Dict[str, Any], message_queue: asyncio.Queue):
+        for trade in parsers.parse_public_trades(raw_message):
+            message_queue.put_nowait(OrderBookMessage(OrderBookMessageType.TRADE, {
+                "trading_pair": await self._trading_pair(trade.market_id),
+                "trade_type": float(TradeType.BUY.value if trade.taker_is_buyer else TradeType.SELL.value),
+                "trade_id": trade.trade_id,
+                "update_id": int(trade.timestamp * 1e3),
+                "price": trade.price,
+                "amount": trade.amount,
+            }, timestamp=trade.timestamp))
+
+    async def _parse_funding_info_message(self, raw_message: Dict[str, Any], message_queue: asyncio.Queue):
+        for stats in parsers.parse_market_stats(raw_message, now=self._time()):
+            self._market_stats[stats.market_id] = stats
+            message_queue.put_nowait(FundingInfoUpdate(
+                trading_pair=await self._trading_pair(stats.market_id), index_price=stats.index_price,
+                mark_price=stats.mark_price, next_funding_utc_timestamp=int(stats.next_funding_timestamp),
+                rate=stats.funding_rate))

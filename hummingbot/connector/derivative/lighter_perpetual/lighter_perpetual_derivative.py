@@ -1,0 +1,510 @@
+import asyncio
+from decimal import Decimal
+from typing import Any, AsyncIterable, Dict, Iterable, List, Optional, Tuple
+
+from bidict import bidict
+
+from hummingbot.connector.constants import s_decimal_NaN
+from hummingbot.connector.derivative.lighter_perpetual import (
+    lighter_perpetual_constants as CONSTANTS,
+    lighter_perpetual_parsers as parsers,
+    lighter_perpetual_web_utils as web_utils,
+)
+from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_api_order_book_data_source import (
+    LighterPerpetualAPIOrderBookDataSource,
+)
+from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_auth import LighterPerpetualAuth
+from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_transactions import (
+    LighterKeyError,
+    LighterTransactionClient,
+    LighterTransactionError,
+)
+from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_user_stream_data_source import (
+    LighterPerpetualUserStreamDataSource,
+)
+from hummingbot.connector.derivative.position import Position
+from hummingbot.connector.perpetual_derivative_py_base import PerpetualDerivativePyBase
+from hummingbot.connector.trading_rule import TradingRule
+from hummingbot.connector.utils import get_new_numeric_client_order_id
+from hummingbot.core.api_throttler.data_types import RateLimit
+from hummingbot.core.data_type.common import OrderType, PositionAction, PositionMode, PositionSide, TradeType
+from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate, TradeUpdate
+from hummingbot.core.data_type.order_book_tracker_data_source import OrderBookTrackerDataSource
+from hummingbot.core.data_type.trade_fee import TokenAmount, TradeFeeBase
+from hummingbot.core.data_type.user_stream_tracker_data_source import UserStreamTrackerDataSource
+from hummingbot.core.utils.async_utils import safe_ensure_future
+from hummingbot.core.utils.tracking_nonce import NonceCreator
+from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFactory
+
+
+class LighterPerpetualDerivative(PerpetualDerivativePyBase):
+    web_utils = web_utils
+
+    def __init__(
+        self,
+        balance_asset_limit: Optional[Dict[str, Dict[str, Decimal]]] = None,
+        rate_limits_share_pct: Decimal = Decimal("100"),
+        lighter_perpetual_api_private_key: str = "",
+        lighter_perpetual_api_key_index: Any = 0,
+        lighter_perpetual_account_index: Any = 0,
+        lighter_perpetual_l1_address: str = "",
+        lighter_perpetual_account_tier: str = "Standard",
+        trading_pairs: Optional[List[str]] = None,
+        trading_required: bool = True,
+        domain: str = CONSTANTS.DEFAULT_DOMAIN,
+    ):
+        # Paper trading builds the connector with empty keys: market data only.
+        self._api_private_key = lighter_perpetual_api_private_key or ""
+        self._api_key_index = int(lighter_perpetual_api_key_index or 0)
+        self._account_index = int(lighter_perpetual_account_index or 0)
+        self._l1_address = (lighter_perpetual_l1_address or "").lower()
+        self._account_tier = lighter_perpetual_account_tier or "Standard"
+        self._trading_pairs = trading_pairs or []
+        self._trading_required = trading_required
+        self._domain = domain
+        self._markets: Dict[str, parsers.LighterMarket] = {}
+        self._tx_client: Optional[LighterTransactionClient] = None
+        self._key_verified = False
+        self._client_order_nonce = NonceCreator.for_microseconds()
+        super().__init__(balance_asset_limit, rate_limits_share_pct)
+
+    # --- identity and settings -----------------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self._domain
+
+    @property
+    def domain(self) -> str:
+        return self._domain
+
+    @property
+    def authenticator(self) -> Optional[LighterPerpetualAuth]:
+        return LighterPerpetualAuth(lambda: self._transactions.auth_token()) if self._api_private_key else None
+
+    @property
+    def _transactions(self) -> LighterTransactionClient:
+        if self._tx_client is None:
+            self._tx_client = LighterTransactionClient(
+                api_factory=self._web_assistants_factory, account_index=self._account_index,
+                api_key_index=self._api_key_index, api_private_key=self._api_private_key, domain=self._domain)
+        return self._tx_client
+
+    @property
+    def rate_limits_rules(self) -> List[RateLimit]:
+        return CONSTANTS.rate_limits(self._account_tier)
+
+    @property
+    def client_order_id_max_length(self) -> Optional[int]:
+        return None
+
+    @property
+    def client_order_id_prefix(self) -> str:
+        return ""
+
+    @property
+    def trading_rules_request_path(self) -> str:
+        return CONSTANTS.ORDER_BOOK_DETAILS_PATH
+
+    @property
+    def trading_pairs_request_path(self) -> str:
+        return CONSTANTS.ORDER_BOOK_DETAILS_PATH
+
+    @property
+    def check_network_request_path(self) -> str:
+        return CONSTANTS.ORDER_BOOKS_PATH
+
+    @property
+    def trading_pairs(self) -> List[str]:
+        return self._trading_pairs
+
+    @property
+    def is_cancel_request_in_exchange_synchronous(self) -> bool:
+        # An accepted cancel is executed by the sequencer afterwards; the stream confirms it.
+        return False
+
+    @property
+    def is_trading_required(self) -> bool:
+        return self._trading_required
+
+    @property
+    def funding_fee_poll_interval(self) -> int:
+        return 120
+
+    def supported_order_types(self) -> List[OrderType]:
+        return [OrderType.LIMIT, OrderType.LIMIT_MAKER, OrderType.MARKET]
+
+    def supported_position_modes(self) -> List[PositionMode]:
+        return [PositionMode.ONEWAY]
+
+    def get_buy_collateral_token(self, trading_pair: str) -> str:
+        return CONSTANTS.COLLATERAL_TOKEN
+
+    def get_sell_collateral_token(self, trading_pair: str) -> str:
+        return CONSTANTS.COLLATERAL_TOKEN
+
+    # --- factories -----------------------------------------------------------------------------------------------
+
+    def _create_web_assistants_factory(self) -> WebAssistantsFactory:
+        return web_utils.build_api_factory(throttler=self._throttler, auth=self._auth)
+
+    def _create_order_book_data_source(self) -> OrderBookTrackerDataSource:
+        return LighterPerpetualAPIOrderBookDataSource(
+            trading_pairs=self._trading_pairs, connector=self, api_factory=self._web_assistants_factory,
+            domain=self._domain)
+
+    def _create_user_stream_data_source(self) -> UserStreamTrackerDataSource:
+        data_source = LighterPerpetualUserStreamDataSource(
+            transactions=self._transactions, api_factory=self._web_assistants_factory, domain=self._domain)
+        data_source.on_reconnect = lambda: safe_ensure_future(self._recover_fills())
+        return data_source
+
+    # --- lifecycle -----------------------------------------------------------------------------------------------
+
+    async def start_network(self):
+        await super().start_network()
+        if self.is_trading_required and self._api_private_key:
+            await self._transactions.start()
+
+    async def stop_network(self):
+        await super().stop_network()
+        if self._tx_client is not None:
+            await self._tx_client.stop()
+
+    # --- errors --------------------------------------------------------------------------------------------------
+
+    def _is_request_exception_related_to_time_synchronizer(self, request_exception: Exception) -> bool:
+        return False
+
+    def _is_order_not_found_during_status_update_error(self, status_update_exception: Exception) -> bool:
+        return isinstance(status_update_exception, _OrderNotFound)
+
+    def _is_order_not_found_during_cancelation_error(self, cancelation_exception: Exception) -> bool:
+        return (isinstance(cancelation_exception, LighterTransactionError)
+                and cancelation_exception.code in CONSTANTS.ORDER_NOT_FOUND_CODES)
+
+    # --- markets -------------------------------------------------------------------------------------------------
+
+    def _market(self, trading_pair: str) -> parsers.LighterMarket:
+        market = self._markets.get(trading_pair)
+        if market is None:
+            raise ValueError(f"{trading_pair} is not a Lighter perpetual market known to this connector.")
+        return market
+
+    def _market_by_id(self, market_id: int) -> Optional[parsers.LighterMarket]:
+        return next((market for market in self._markets.values() if market.market_id == market_id), None)
+
+    def _store_markets(self, exchange_info: Dict[str, Any]) -> List[parsers.LighterMarket]:
+        markets = parsers.parse_markets(exchange_info)
+        self._markets.update({market.trading_pair: market for market in markets})
+        return markets
+
+    async def _format_trading_rules(self, exchange_info_dict: Dict[str, Any]) -> List[TradingRule]:
+        rules = []
+        for market in self._store_markets(exchange_info_dict):
+            if market.active:
+                rules.append(TradingRule(
+                    trading_pair=market.trading_pair,
+                    min_order_size=market.min_base_amount,
+                    min_price_increment=market.price_increment,
+                    min_base_amount_increment=market.size_increment,
+                    min_notional_size=market.min_quote_amount,
+                    buy_order_collateral_token=CONSTANTS.COLLATERAL_TOKEN,
+                    sell_order_collateral_token=CONSTANTS.COLLATERAL_TOKEN,
+                ))
+        return rules
+
+    def _initialize_trading_pair_symbols_from_exchange_info(self, exchange_info: Dict[str, Any]):
+        # Lighter addresses markets by id in channels and transactions, so the id is the exchange symbol.
+        self._set_trading_pair_symbol_map(bidict(
+            {str(market.market_id): market.trading_pair for market in self._store_markets(exchange_info)
+             if market.active}))
+
+    async def _get_last_traded_price(self, trading_pair: str) -> float:
+        market_id = await self.exchange_symbol_associated_to_pair(trading_pair)
+        response = await self._api_get(path_url=CONSTANTS.ORDER_BOOK_DETAILS_PATH,
+                                       params={"market_id": market_id}, limit_id=CONSTANTS.ORDER_BOOK_DETAILS_PATH)
+        return float(response["order_book_details"][0]["last_trade_price"])
+
+    async def get_all_pairs_prices(self) -> List[Dict[str, str]]:
+        response = await self._api_get(path_url=CONSTANTS.ORDER_BOOK_DETAILS_PATH,
+                                       limit_id=CONSTANTS.ORDER_BOOK_DETAILS_PATH)
+        return [{"symbol": str(raw["market_id"]), "price": str(raw["last_trade_price"])}
+                for raw in response.get("order_book_details") or []]
+
+    # --- orders --------------------------------------------------------------------------------------------------
+
+    def buy(self, trading_pair: str, amount: Decimal, order_type=OrderType.LIMIT, price: Decimal = s_decimal_NaN,
+            **kwargs) -> str:
+        return self._submit(True, trading_pair, amount, order_type, price, **kwargs)
+
+    def sell(self, trading_pair: str, amount: Decimal, order_type=OrderType.LIMIT, price: Decimal = s_decimal_NaN,
+             **kwargs) -> str:
+        return self._submit(False, trading_pair, amount, order_type, price, **kwargs)
+
+    def _submit(self, is_buy: bool, trading_pair: str, amount: Decimal, order_type: OrderType, price: Decimal,
+                **kwargs) -> str:
+        # Lighter's ClientOrderIndex is an integer of at most 48 bits.
+        order_id = str(get_new_numeric_client_order_id(self._client_order_nonce, max_id_bit_count=48))
+        safe_ensure_future(self._create_order(
+            trade_type=TradeType.BUY if is_buy else TradeType.SELL, order_id=order_id, trading_pair=trading_pair,
+            amount=amount, order_type=order_type, price=price, **kwargs))
+        return order_id
+
+    def _market_order_price(self, trading_pair: str, is_buy: bool) -> Decimal:
+        """Market orders are IOC orders bounded by a price through the book, as Lighter requires."""
+        best = Decimal(str(self.get_price(trading_pair, is_buy)))
+        if best.is_nan() or best <= 0:
+            raise ValueError(f"No {trading_pair} order book price to bound a market order with.")
+        slippage = Decimal(CONSTANTS.MARKET_ORDER_SLIPPAGE)
+        return self.quantize_order_price(trading_pair, best * (1 + slippage if is_buy else 1 - slippage))
+
+    async def _place_order(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
+                           order_type: OrderType, price: Decimal, position_action: PositionAction = PositionAction.NIL,
+                           **kwargs) -> Tuple[str, float]:
+        market = self._market(trading_pair)
+        is_ask = trade_type == TradeType.SELL
+        if order_type == OrderType.MARKET:
+            price = self._market_order_price(trading_pair, is_buy=not is_ask)
+            lighter_type, time_in_force, expiry = CONSTANTS.ORDER_TYPE_MARKET, CONSTANTS.TIME_IN_FORCE_IOC, 0
+        else:
+            lighter_type = CONSTANTS.ORDER_TYPE_LIMIT
+            time_in_force = (CONSTANTS.TIME_IN_FORCE_POST_ONLY if order_type == OrderType.LIMIT_MAKER
+                             else CONSTANTS.TIME_IN_FORCE_GTT)
+            expiry = -1  # the signer's default: 28 days
+        base_amount, scaled_price = market.scaled_amount(amount), market.scaled_price(price)
+        if base_amount < 1 or scaled_price < 1:
+            raise ValueError(f"{amount} {trading_pair} at {price} is below Lighter's smallest size "
+                             f"{market.size_increment} or tick {market.price_increment}.")
+        tx_hash = await self._transactions.submit(self._transactions.create_order(
+            market.market_id, int(order_id), base_amount, scaled_price, is_ask, lighter_type, time_in_force,
+            position_action == PositionAction.CLOSE, expiry))
+        return tx_hash, self.current_timestamp
+
+    async def _place_cancel(self, order_id: str, tracked_order: InFlightOrder) -> bool:
+        # By client order index: no look-up of the exchange's order index, and since transactions of one key are
+        # executed in nonce order, the cancel can never overtake the order it cancels.
+        market = self._market(tracked_order.trading_pair)
+        await self._transactions.submit(self._transactions.cancel_order(market.market_id, int(order_id)))
+        return True
+
+    def _get_fee(self, base_currency: str, quote_currency: str, order_type: OrderType, order_side: TradeType,
+                 position_action: PositionAction, amount: Decimal, price: Decimal = s_decimal_NaN,
+                 is_maker: Optional[bool] = None) -> TradeFeeBase:
+        market = self._markets.get(f"{base_currency}-{quote_currency}")
+        is_maker = is_maker if is_maker is not None else order_type is OrderType.LIMIT_MAKER
+        percent = (market.maker_fee if is_maker else market.taker_fee) if market else Decimal(0)
+        return TradeFeeBase.new_perpetual_fee(fee_schema=self.trade_fee_schema(), position_action=position_action,
+                                              percent=percent, percent_token=CONSTANTS.QUOTE_TOKEN)
+
+    async def _update_trading_fees(self):
+        """Fee rates come with each market's details (trading rules); every fill carries the fee really charged."""
+
+    # --- order status and fills over REST ------------------------------------------------------------------------
+
+    async def _request_order_status(self, tracked_order: InFlightOrder) -> OrderUpdate:
+        market = self._market(tracked_order.trading_pair)
+        params = {"account_index": self._account_index, "market_id": market.market_id}
+        for path, extra in ((CONSTANTS.ACTIVE_ORDERS_PATH, {}), (CONSTANTS.INACTIVE_ORDERS_PATH, {"limit": 100})):
+            response = await self._api_get(path_url=path, params={**params, **extra}, is_auth_required=True,
+                                           limit_id=path)
+            for raw in response.get("orders") or []:
+                order = parsers.parse_order(raw)
+                if order is not None and order.client_order_id == tracked_order.client_order_id:
+                    return self._order_update(tracked_order, order)
+        raise _OrderNotFound(f"Order {tracked_order.client_order_id} is not on Lighter.")
+
+    def _order_update(self, tracked_order: InFlightOrder, order: parsers.LighterOrder) -> OrderUpdate:
+        if order.state == OrderState.FAILED:
+            self.logger().warning(f"Lighter did not accept order {tracked_order.client_order_id}: {order.status}.")
+        return OrderUpdate(client_order_id=tracked_order.client_order_id, trading_pair=tracked_order.trading_pair,
+                           update_timestamp=order.timestamp or self.current_timestamp, new_state=order.state,
+                           misc_updates={"lighter_status": order.status, "order_index": order.exchange_order_id})
+
+    async def _account_trades(self, market_id: int, limit: int = 100) -> List[Dict[str, Any]]:
+        response = await self._api_get(
+            path_url=CONSTANTS.ACCOUNT_TRADES_PATH, is_auth_required=True, limit_id=CONSTANTS.ACCOUNT_TRADES_PATH,
+            params={"account_index": self._account_index, "market_id": market_id, "sort_by": "timestamp",
+                    "sort_dir": "desc", "limit": limit})
+        return response.get("trades") or []
+
+    async def _all_trade_updates_for_order(self, order: InFlightOrder) -> List[TradeUpdate]:
+        market = self._market(order.trading_pair)
+        return list(self._trade_updates(await self._account_trades(market.market_id), {order.client_order_id: order}))
+
+    async def _recover_fills(self):
+        """After the stream was down, fills it missed are read from the account's own trades, one call a market."""
+        orders = dict(self._order_tracker.all_fillable_orders)
+        for trading_pair in {order.trading_pair for order in orders.values()}:
+            try:
+                trades = await self._account_trades(self._market(trading_pair).market_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                self.logger().warning(f"Could not recover {trading_pair} fills after a stream gap: {e}")
+                continue
+            for trade_update in self._trade_updates(trades, orders):
+                self._order_tracker.process_trade_update(trade_update)
+
+    def _trade_updates(self, trades: Iterable[Dict[str, Any]], orders: Dict[str, InFlightOrder]
+                       ) -> Iterable[TradeUpdate]:
+        for trade in trades:
+            for fill in parsers.parse_account_fills(trade, self._account_index):
+                order = orders.get(fill.client_order_id)
+                if order is not None:
+                    yield self._trade_update(order, fill)
+
+    def _trade_update(self, order: InFlightOrder, fill: parsers.LighterFill) -> TradeUpdate:
+        fee = TradeFeeBase.new_perpetual_fee(
+            fee_schema=self.trade_fee_schema(), position_action=order.position, percent_token=CONSTANTS.QUOTE_TOKEN,
+            flat_fees=[TokenAmount(amount=fill.fee, token=CONSTANTS.QUOTE_TOKEN)])
+        return TradeUpdate(trade_id=fill.trade_id, client_order_id=order.client_order_id,
+                           exchange_order_id=order.exchange_order_id, trading_pair=order.trading_pair,
+                           fill_timestamp=fill.timestamp, fill_price=fill.price, fill_base_amount=fill.amount,
+                           fill_quote_amount=fill.quote_amount, fee=fee, is_taker=not fill.is_maker)
+
+    # --- user stream ---------------------------------------------------------------------------------------------
+
+    async def _iter_user_event_queue(self) -> AsyncIterable[Dict[str, Any]]:
+        while True:
+            try:
+                yield await self._user_stream_tracker.user_stream.get()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.logger().network("Unknown error while reading the Lighter user stream.", exc_info=True)
+                await self._sleep(1.0)
+
+    async def _user_stream_event_listener(self):
+        async for message in self._iter_user_event_queue():
+            try:
+                self._process_user_message(message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.logger().exception("Unexpected error processing a Lighter account message.")
+
+    def _process_user_message(self, message: Dict[str, Any]):
+        channel = message.get("channel", "").split(":")[0]
+        if channel == CONSTANTS.WS_ACCOUNT_ORDERS_CHANNEL:
+            for raw in parsers.iter_orders(message.get("orders")):
+                order = parsers.parse_order(raw)
+                tracked = self._order_tracker.all_updatable_orders.get(order.client_order_id) if order else None
+                if tracked is not None:
+                    self._order_tracker.process_order_update(self._order_update(tracked, order))
+        elif channel == CONSTANTS.WS_ACCOUNT_TRADES_CHANNEL:
+            trades = parsers.iter_trades(message.get("trades"))
+            for trade_update in self._trade_updates(trades, self._order_tracker.all_fillable_orders):
+                self._order_tracker.process_trade_update(trade_update)
+        elif channel == CONSTANTS.WS_ACCOUNT_POSITIONS_CHANNEL:
+            self._apply_positions(parsers.parse_positions(message.get("positions")))
+        elif channel == CONSTANTS.WS_USER_STATS_CHANNEL:
+            self._apply_balance(parsers.parse_user_stats(message))
+
+    # --- account -------------------------------------------------------------------------------------------------
+
+    def _apply_balance(self, balance: parsers.Balance):
+        self._account_balances[CONSTANTS.COLLATERAL_TOKEN] = balance.total
+        self._account_available_balances[CONSTANTS.COLLATERAL_TOKEN] = balance.available
+
+    def _apply_positions(self, positions: List[parsers.LighterPosition]):
+        for raw in positions:
+            market = self._market_by_id(raw.market_id)
+            if market is None:
+                continue
+            side = PositionSide.LONG if raw.amount > 0 else PositionSide.SHORT
+            key = self._perpetual_trading.position_key(market.trading_pair, side)
+            if raw.amount == 0:
+                for stale_side in (PositionSide.LONG, PositionSide.SHORT):
+                    self._perpetual_trading.remove_position(
+                        self._perpetual_trading.position_key(market.trading_pair, stale_side))
+                continue
+            opposite = PositionSide.SHORT if side == PositionSide.LONG else PositionSide.LONG
+            self._perpetual_trading.remove_position(self._perpetual_trading.position_key(market.trading_pair, opposite))
+            self._perpetual_trading.set_position(key, Position(
+                trading_pair=market.trading_pair, position_side=side, unrealized_pnl=raw.unrealized_pnl,
+                entry_price=raw.entry_price, amount=raw.amount, leverage=raw.leverage))
+
+    async def _account(self) -> Dict[str, Any]:
+        try:
+            response = await self._api_get(path_url=CONSTANTS.ACCOUNT_PATH,
+                                           params={"by": "index", "value": self._account_index},
+                                           limit_id=CONSTANTS.ACCOUNT_PATH)
+        except IOError as e:
+            raise IOError(self._explain_request_error(e)) from None
+        account = parsers.first_account(response, self._account_index)
+        if account is None:
+            raise IOError(f"Lighter has no account with index {self._account_index}; check the account index.")
+        if self._l1_address and str(account.get("l1_address", "")).lower() != self._l1_address:
+            raise IOError(f"Lighter account {self._account_index} does not belong to L1 address {self._l1_address}.")
+        return account
+
+    def _explain_request_error(self, error: Exception) -> str:
+        text = str(error)
+        if "HTTP status is 400" in text or "HTTP status is 404" in text:
+            return f"Lighter has no account with index {self._account_index}; check the account index."
+        if "Cannot connect" in text or "HTTP status" not in text:
+            return f"Cannot reach Lighter at {web_utils.rest_base_url(self._domain)}: {error.__class__.__name__}."
+        return text
+
+    async def _verify_api_key(self):
+        """A token signed by a key the exchange does not know for this account is refused: checked once."""
+        if self._key_verified:
+            return
+        try:
+            await self._api_get(path_url=CONSTANTS.POSITION_FUNDING_PATH, is_auth_required=True,
+                                params={"account_index": self._account_index, "limit": 1},
+                                limit_id=CONSTANTS.POSITION_FUNDING_PATH)
+        except IOError as e:
+            if "HTTP status" in str(e):
+                raise LighterKeyError(
+                    f"Lighter refused API key {self._api_key_index} for account {self._account_index}: register "
+                    f"the key on Lighter's API keys page, or check the key index and account index.") from None
+            raise IOError(self._explain_request_error(e)) from None
+        self._key_verified = True
+
+    async def _update_balances(self):
+        try:
+            account = await self._account()
+        except OSError as e:
+            raise IOError(str(e)) from None
+        if self._api_private_key:
+            await self._verify_api_key()
+        self._apply_balance(parsers.parse_account_balance(account))
+
+    async def _update_positions(self):
+        account = await self._account()
+        self._apply_positions(parsers.parse_positions(account.get("positions")))
+
+    async def _trading_pair_position_mode_set(self, mode: PositionMode, trading_pair: str) -> Tuple[bool, str]:
+        if mode == PositionMode.ONEWAY:
+            return True, ""
+        return False, "Lighter supports one-way positions only."
+
+    async def _set_trading_pair_leverage(self, trading_pair: str, leverage: int) -> Tuple[bool, str]:
+        market = self._market(trading_pair)
+        if leverage < 1:
+            return False, "Leverage must be at least 1."
+        if leverage > market.max_leverage:
+            self.logger().warning(f"{trading_pair} allows at most {market.max_leverage}x on Lighter; using that.")
+            leverage = market.max_leverage
+        try:
+            await self._transactions.submit(self._transactions.update_leverage(market.market_id, 10_000 // leverage))
+        except LighterTransactionError as e:
+            return False, str(e)
+        return True, ""
+
+    async def _fetch_last_fee_payment(self, trading_pair: str) -> Tuple[float, Decimal, Decimal]:
+        market_id = await self.exchange_symbol_associated_to_pair(trading_pair)
+        response = await self._api_get(
+            path_url=CONSTANTS.POSITION_FUNDING_PATH, is_auth_required=True, limit_id=CONSTANTS.POSITION_FUNDING_PATH,
+            params={"account_index": self._account_index, "market_id": market_id, "limit": 1})
+        payments = parsers.parse_position_funding(response)
+        if not payments:
+            return 0, Decimal(-1), Decimal(-1)
+        latest = max(payments, key=lambda payment: payment.timestamp)
+        return latest.timestamp, latest.rate, latest.amount
+
+
+class _OrderNotFound(IOError):
+    pass
