@@ -66,6 +66,7 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         self._tx_client: Optional[LighterTransactionClient] = None
         self._key_verified = False
         self._client_order_nonce = NonceCreator.for_microseconds()
+        self._burst_size = 0
         super().__init__(balance_asset_limit, rate_limits_share_pct)
 
     # --- identity and settings -----------------------------------------------------------------------------------
@@ -195,7 +196,13 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         return next((market for market in self._markets.values() if market.market_id == market_id), None)
 
     def _store_markets(self, exchange_info: Dict[str, Any]) -> List[parsers.LighterMarket]:
-        markets = parsers.parse_markets(exchange_info)
+        markets = []
+        # One malformed market (a new listing, say) must not hide all the others.
+        for raw in exchange_info.get("order_book_details") or []:
+            try:
+                markets.extend(parsers.parse_markets({"order_book_details": [raw]}))
+            except (KeyError, TypeError, ValueError, ArithmeticError):
+                self.logger().error(f"Error parsing the trading pair rule {raw}. Skipping.")
         self._markets.update({market.trading_pair: market for market in markets})
         return markets
 
@@ -246,10 +253,27 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
                 **kwargs) -> str:
         # Lighter's ClientOrderIndex is an integer of at most 48 bits.
         order_id = str(get_new_numeric_client_order_id(self._client_order_nonce, max_id_bit_count=48))
-        safe_ensure_future(self._create_order(
-            trade_type=TradeType.BUY if is_buy else TradeType.SELL, order_id=order_id, trading_pair=trading_pair,
-            amount=amount, order_type=order_type, price=price, **kwargs))
+        safe_ensure_future(self._paced_create_order(
+            self._burst_ticket(), trade_type=TradeType.BUY if is_buy else TradeType.SELL, order_id=order_id,
+            trading_pair=trading_pair, amount=amount, order_type=order_type, price=price, **kwargs))
         return order_id
+
+    def _burst_ticket(self) -> int:
+        if self._burst_size == 0:
+            asyncio.get_event_loop().call_soon(self._end_burst)
+        self._burst_size += 1
+        return self._burst_size - 1
+
+    def _end_burst(self):
+        self._burst_size = 0
+
+    async def _paced_create_order(self, ticket: int, **kwargs):
+        """Hummingbot's order creation costs ~40 us before its first await: a strategy submitting a hundred orders
+        in one go would hold the event loop for milliseconds. A burst starts a few orders per loop iteration; they
+        still reach the transaction queue in time to leave in the same batches."""
+        for _ in range(ticket // CONSTANTS.ORDERS_STARTED_PER_LOOP_ITERATION):
+            await asyncio.sleep(0)
+        await self._create_order(**kwargs)
 
     def _market_order_price(self, trading_pair: str, is_buy: bool) -> Decimal:
         """Market orders are IOC orders bounded by a price through the book, as Lighter requires."""
@@ -382,7 +406,7 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
             except asyncio.CancelledError:
                 raise
             except Exception:
-                self.logger().exception("Unexpected error processing a Lighter account message.")
+                self.logger().exception("Unexpected error in user stream listener loop.")
 
     def _process_user_message(self, message: Dict[str, Any]):
         channel = message.get("channel", "").split(":")[0]

@@ -120,6 +120,13 @@ class LighterTransactionClient:
         self._ensure_signer()
         if self._dispatcher is None or self._dispatcher.done():
             self._dispatcher = asyncio.get_running_loop().create_task(self._dispatch_loop())
+        # Read the nonce now rather than in front of the first order.
+        try:
+            await self._resync_nonce()
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            self.logger().warning(f"Could not read the Lighter nonce yet ({e.__class__.__name__}); will retry.")
 
     async def stop(self):
         if self._dispatcher is not None:

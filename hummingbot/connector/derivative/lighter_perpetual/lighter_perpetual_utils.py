@@ -11,8 +11,10 @@ from hummingbot.core.data_type.trade_fee import TradeFeeSchema
 CENTRALIZED = False
 EXAMPLE_PAIR = "ETH-USDC"
 
-# Standard accounts trade without fees; the fee charged on each fill is taken from the trade itself.
+# Standard accounts trade without fees; the fee charged on each fill is taken from the trade itself. Every fee is
+# paid in USDC, the collateral, whether the fill opens or closes a position.
 DEFAULT_FEES = TradeFeeSchema(
+    percent_fee_token="USDC",
     maker_percent_fee_decimal=Decimal("0"),
     taker_percent_fee_decimal=Decimal("0"),
     buy_percent_fee_deducted_from_returns=False,

@@ -1,0 +1,39 @@
+"""Wire formatting helpers: decimal strings, millisecond clocks and exchange-style ids."""
+import time
+from decimal import ROUND_HALF_EVEN, ROUND_UP, Decimal
+
+COLLATERAL_QUANT = Decimal("0.000001")
+ZERO = Decimal(0)
+
+
+def dstr(value: Decimal) -> str:
+    """Plain decimal string without exponent or trailing zeros ("76214", "0.00165")."""
+    if value == 0:
+        return "0"
+    return format(value.normalize(), "f")
+
+
+def money(value: Decimal) -> str:
+    """Collateral amounts carry 6 decimals on the wire ("7.667333", "0.000000")."""
+    return format(value.quantize(COLLATERAL_QUANT, rounding=ROUND_HALF_EVEN), "f")
+
+
+def fee_amount(value: Decimal) -> Decimal:
+    """Fees are charged in collateral units, rounded up like the signed max fee."""
+    return value.quantize(COLLATERAL_QUANT, rounding=ROUND_UP)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class IdGenerator:
+    """Monotonic 64-bit ids shaped like the exchange's (millisecond time in the high bits)."""
+
+    def __init__(self):
+        self._last = now_ms() << 20
+
+    def next(self) -> int:
+        candidate = now_ms() << 20
+        self._last = candidate if candidate > self._last else self._last + 1
+        return self._last

@@ -1,0 +1,587 @@
+import asyncio
+from collections import OrderedDict
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any, Dict, List, Optional, Tuple
+
+from bidict import bidict
+from pydantic import SecretStr
+
+from hummingbot.connector.constants import s_decimal_NaN
+from hummingbot.connector.derivative.extended_perpetual import (
+    extended_perpetual_constants as CONSTANTS,
+    extended_perpetual_parsers as parsers,
+    extended_perpetual_web_utils as web_utils,
+)
+from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_api_order_book_data_source import (
+    ExtendedPerpetualAPIOrderBookDataSource,
+)
+from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_auth import ExtendedPerpetualAuth
+from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_transactions import (
+    ExtendedApiError,
+    ExtendedNotFoundError,
+    ExtendedTransactionClient,
+    OrderRequest,
+)
+from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_user_stream_data_source import (
+    ExtendedPerpetualUserStreamDataSource,
+)
+from hummingbot.connector.derivative.position import Position
+from hummingbot.connector.perpetual_derivative_py_base import PerpetualDerivativePyBase
+from hummingbot.connector.trading_rule import TradingRule
+from hummingbot.core.api_throttler.data_types import RateLimit
+from hummingbot.core.data_type.cancellation_result import CancellationResult
+from hummingbot.core.data_type.common import OrderType, PositionAction, PositionMode, PositionSide, TradeType
+from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate, TradeUpdate
+from hummingbot.core.data_type.limit_order import LimitOrder
+from hummingbot.core.data_type.trade_fee import AddedToCostTradeFee, TokenAmount, TradeFeeBase
+from hummingbot.core.utils.async_utils import safe_ensure_future
+from hummingbot.core.utils.estimate_fee import build_perpetual_trade_fee
+from hummingbot.core.web_assistant.connections.data_types import RESTMethod
+from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFactory
+
+# Fills seen before the order's exchange id was known are kept (up to this many) for when it is.
+MAX_PENDING_FILLS = 1_000
+_ZERO = Decimal(0)
+
+
+def _plain(value: Any) -> str:
+    return str(value.get_secret_value() if isinstance(value, SecretStr) else value or "").strip()
+
+
+class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
+    web_utils = web_utils
+
+    SHORT_POLL_INTERVAL = 5.0
+    LONG_POLL_INTERVAL = 120.0
+
+    def __init__(
+            self,
+            extended_perpetual_api_key: str = "",
+            extended_perpetual_stark_private_key: str = "",
+            extended_perpetual_stark_public_key: str = "",
+            extended_perpetual_vault: Any = 0,
+            balance_asset_limit: Optional[Dict[str, Dict[str, Decimal]]] = None,
+            rate_limits_share_pct: Decimal = Decimal("100"),
+            trading_pairs: Optional[List[str]] = None,
+            trading_required: bool = True,
+            domain: str = CONSTANTS.DEFAULT_DOMAIN,
+    ):
+        self._api_key = _plain(extended_perpetual_api_key)
+        self._trading_pairs = trading_pairs or []
+        self._trading_required = trading_required
+        self._domain = domain
+        self._markets: Dict[str, parsers.MarketSpec] = {}
+        self._market_status: Dict[str, str] = {}
+        self._fee_rates: Dict[str, parsers.FeeRates] = {}
+        self._pending_fills: "OrderedDict[str, List[parsers.AccountTrade]]" = OrderedDict()
+        super().__init__(balance_asset_limit, rate_limits_share_pct)
+        self._transactions = ExtendedTransactionClient(
+            self._web_assistants_factory, api_key=self._api_key,
+            stark_private_key=_plain(extended_perpetual_stark_private_key),
+            stark_public_key=_plain(extended_perpetual_stark_public_key),
+            vault=_plain(extended_perpetual_vault), domain=domain)
+
+    # ----- connector description -----
+
+    @property
+    def name(self) -> str:
+        return self._domain
+
+    @property
+    def authenticator(self) -> ExtendedPerpetualAuth:
+        return ExtendedPerpetualAuth(self._api_key)
+
+    @property
+    def rate_limits_rules(self) -> List[RateLimit]:
+        return CONSTANTS.RATE_LIMITS
+
+    @property
+    def domain(self) -> str:
+        return self._domain
+
+    @property
+    def client_order_id_max_length(self) -> int:
+        return CONSTANTS.MAX_ORDER_ID_LEN
+
+    @property
+    def client_order_id_prefix(self) -> str:
+        return CONSTANTS.HBOT_ORDER_ID_PREFIX
+
+    @property
+    def trading_rules_request_path(self) -> str:
+        return CONSTANTS.MARKETS_PATH
+
+    @property
+    def trading_pairs_request_path(self) -> str:
+        return CONSTANTS.MARKETS_PATH
+
+    @property
+    def check_network_request_path(self) -> str:
+        return CONSTANTS.MARKETS_PATH
+
+    @property
+    def trading_pairs(self) -> List[str]:
+        return self._trading_pairs
+
+    @property
+    def is_cancel_request_in_exchange_synchronous(self) -> bool:
+        # An accepted cancel is confirmed by the CANCELLED order update that follows.
+        return False
+
+    @property
+    def is_trading_required(self) -> bool:
+        return self._trading_required
+
+    @property
+    def funding_fee_poll_interval(self) -> int:
+        return 120
+
+    def supported_order_types(self) -> List[OrderType]:
+        return [OrderType.LIMIT, OrderType.LIMIT_MAKER, OrderType.MARKET]
+
+    def supported_position_modes(self) -> List[PositionMode]:
+        return [PositionMode.ONEWAY]
+
+    def get_buy_collateral_token(self, trading_pair: str) -> str:
+        return self._trading_rules[trading_pair].buy_order_collateral_token
+
+    def get_sell_collateral_token(self, trading_pair: str) -> str:
+        return self._trading_rules[trading_pair].sell_order_collateral_token
+
+    # ----- factories -----
+
+    def _create_web_assistants_factory(self) -> WebAssistantsFactory:
+        return web_utils.build_api_factory(throttler=self._throttler, auth=self._auth)
+
+    def _create_order_book_data_source(self) -> ExtendedPerpetualAPIOrderBookDataSource:
+        return ExtendedPerpetualAPIOrderBookDataSource(
+            trading_pairs=self._trading_pairs, connector=self, api_factory=self._web_assistants_factory,
+            domain=self._domain)
+
+    def _create_user_stream_data_source(self) -> ExtendedPerpetualUserStreamDataSource:
+        return ExtendedPerpetualUserStreamDataSource(auth=self._auth, api_factory=self._web_assistants_factory,
+                                                     domain=self._domain)
+
+    # ----- error classification -----
+
+    def _is_request_exception_related_to_time_synchronizer(self, request_exception: Exception) -> bool:
+        return False
+
+    def _is_order_not_found_during_status_update_error(self, status_update_exception: Exception) -> bool:
+        return isinstance(status_update_exception, ExtendedNotFoundError)
+
+    def _is_order_not_found_during_cancelation_error(self, cancelation_exception: Exception) -> bool:
+        return isinstance(cancelation_exception, ExtendedNotFoundError)
+
+    # ----- markets -----
+
+    async def _make_network_check_request(self):
+        await self._api_get(path_url=CONSTANTS.MARKETS_PATH, params={"market": "BTC-USD"},
+                            limit_id=CONSTANTS.MARKETS_PATH)
+
+    async def _format_trading_rules(self, exchange_info_dict: Dict[str, Any]) -> List[TradingRule]:
+        return self._register_markets(exchange_info_dict)
+
+    def _register_markets(self, exchange_info: Dict[str, Any]) -> List[TradingRule]:
+        """Trading rules of the listed perpetual markets; their settlement settings go to the order signer."""
+        rules, markets, statuses = [], {}, {}
+        for entry in parsers.market_entries(exchange_info):
+            listing = parsers.market_listing(entry)
+            if entry.get("assetName") and entry.get("collateralAssetName"):
+                statuses[f"{entry['assetName']}-{entry['collateralAssetName']}"] = str(entry.get("status"))
+            if listing is None:
+                continue
+            try:
+                spec = parsers.parse_market(entry)
+                self._transactions.register_market(spec)
+            except Exception:
+                self.logger().error(f"Error parsing the trading pair rule {entry.get('name')}. Skipping.",
+                                    exc_info=True)
+                continue
+            markets[spec.trading_pair] = spec
+            rules.append(parsers.trading_rule(spec))
+        self._markets, self._market_status = markets, statuses
+        return rules
+
+    def _initialize_trading_pair_symbols_from_exchange_info(self, exchange_info: Dict[str, Any]):
+        mapping = bidict()
+        for entry in parsers.market_entries(exchange_info):
+            listing = parsers.market_listing(entry)
+            if listing is not None and listing[1] not in mapping.inverse:
+                mapping[listing[0]] = listing[1]
+        self._set_trading_pair_symbol_map(mapping)
+
+    async def _pair_of(self, market: str) -> Optional[str]:
+        try:
+            return await self.trading_pair_associated_to_exchange_symbol(symbol=market)
+        except KeyError:
+            return None
+
+    async def _get_last_traded_price(self, trading_pair: str) -> float:
+        market = await self.exchange_symbol_associated_to_pair(trading_pair=trading_pair)
+        response = await self._api_get(path_url=CONSTANTS.MARKET_STATS_PATH.format(market=market),
+                                       limit_id=CONSTANTS.MARKET_STATS_PATH)
+        return float(parsers.parse_market_stats(response["data"]).last_price)
+
+    def _mark_price(self, trading_pair: str) -> Optional[Decimal]:
+        """The streamed mark price, else the one of the last markets poll."""
+        try:
+            mark = Decimal(self.get_funding_info(trading_pair).mark_price)
+        except KeyError:
+            mark = _ZERO
+        spec = self._markets.get(trading_pair)
+        if mark <= 0 and spec is not None and spec.stats is not None:
+            mark = spec.stats.mark_price
+        return mark if mark > 0 else None
+
+    # ----- orders -----
+
+    def _tradable_market(self, trading_pair: str, position_action: PositionAction) -> parsers.MarketSpec:
+        spec = self._markets.get(trading_pair)
+        if spec is None:
+            status = self._market_status.get(trading_pair)
+            message = (f"{trading_pair} is {status} on Extended and takes no orders." if status
+                       else f"{trading_pair} is not a market listed on Extended (or its rules are not loaded yet).")
+            self.logger().warning(message)
+            raise ValueError(message)
+        if not spec.opens_positions and not (spec.status == CONSTANTS.REDUCE_ONLY_MARKET_STATUS
+                                             and position_action == PositionAction.CLOSE):
+            message = (f"{trading_pair} is in {spec.status} mode on Extended: only orders that close a position are "
+                       f"accepted." if spec.status == CONSTANTS.REDUCE_ONLY_MARKET_STATUS
+                       else f"{trading_pair} is {spec.status} on Extended and takes no orders.")
+            self.logger().warning(message)
+            raise ValueError(message)
+        return spec
+
+    def _market_order_price(self, spec: parsers.MarketSpec, is_buy: bool) -> Decimal:
+        """An IOC bound: the best opposite price plus slippage, never past the market's limit price cap/floor."""
+        mark = self._mark_price(spec.trading_pair)
+        book = self.order_books.get(spec.trading_pair)
+        best = next(book.ask_entries() if is_buy else book.bid_entries(), None) if book is not None else None
+        reference = Decimal(str(best.price)) if best is not None else mark
+        if reference is None:
+            raise ValueError(f"No order book and no mark price for {spec.trading_pair} yet: a MARKET order needs one "
+                             f"to bound its price.")
+        if is_buy:
+            price = reference * (1 + CONSTANTS.MARKET_ORDER_SLIPPAGE)
+            if mark is not None:
+                price = min(price, mark * (1 + spec.limit_price_cap))
+            rounding = ROUND_FLOOR
+        else:
+            price = reference * (1 - CONSTANTS.MARKET_ORDER_SLIPPAGE)
+            if mark is not None:
+                price = max(price, mark * (1 - spec.limit_price_floor))
+            rounding = ROUND_CEILING
+        return (price / spec.min_price_change).to_integral_value(rounding=rounding) * spec.min_price_change
+
+    def _check_order(self, spec: parsers.MarketSpec, amount: Decimal, price: Decimal, is_buy: bool, is_market: bool):
+        """Extended's own order checks, made before signing so a refusal comes with a clear reason."""
+        pair = spec.trading_pair
+        problem = None
+        max_value = spec.max_market_order_value if is_market else spec.max_limit_order_value
+        mark = self._mark_price(pair)
+        if amount < spec.min_order_size:
+            problem = f"Order amount {amount} is below the minimum order size {spec.min_order_size} of {pair}."
+        elif amount % spec.min_order_size_change != 0:
+            problem = (f"Order amount {amount} is not a multiple of the size step {spec.min_order_size_change} "
+                       f"of {pair}.")
+        elif price <= 0 or price % spec.min_price_change != 0:
+            problem = f"Order price {price} is not a multiple of the price tick {spec.min_price_change} of {pair}."
+        elif amount * price > max_value:
+            problem = f"Order value {amount * price} is above the maximum order value {max_value} of {pair}."
+        elif mark is not None and is_buy and price > mark * (1 + spec.limit_price_cap):
+            problem = (f"Buy price {price} is above the limit price cap of {pair}: at most {spec.limit_price_cap:%} "
+                       f"over the mark price {mark}.")
+        elif mark is not None and not is_buy and price < mark * (1 - spec.limit_price_floor):
+            problem = (f"Sell price {price} is below the limit price floor of {pair}: at most "
+                       f"{spec.limit_price_floor:%} under the mark price {mark}.")
+        if problem is not None:
+            raise ValueError(problem)
+
+    async def _place_order(
+            self,
+            order_id: str,
+            trading_pair: str,
+            amount: Decimal,
+            trade_type: TradeType,
+            order_type: OrderType,
+            price: Decimal,
+            position_action: PositionAction = PositionAction.NIL,
+            **kwargs,
+    ) -> Tuple[str, float]:
+        spec = self._tradable_market(trading_pair, position_action)
+        is_buy = trade_type == TradeType.BUY
+        is_market = order_type == OrderType.MARKET
+        if is_market:
+            price = self._market_order_price(spec, is_buy)
+        self._check_order(spec, amount, price, is_buy, is_market)
+        fee_rates = self._fee_rates.get(trading_pair)
+        exchange_order_id = await self._transactions.place_order(OrderRequest(
+            market=spec.name, is_buy=is_buy, amount=amount, price=price, is_market=is_market,
+            post_only=order_type == OrderType.LIMIT_MAKER, reduce_only=position_action == PositionAction.CLOSE,
+            external_id=order_id,
+            max_fee=fee_rates.taker if fee_rates is not None else CONSTANTS.DEFAULT_TAKER_FEE))
+        return exchange_order_id, self.current_timestamp
+
+    async def _place_order_and_process_update(self, order: InFlightOrder, **kwargs) -> str:
+        exchange_order_id = await super()._place_order_and_process_update(order, **kwargs)
+        self._apply_pending_fills(exchange_order_id)
+        return exchange_order_id
+
+    async def _place_cancel(self, order_id: str, tracked_order: InFlightOrder) -> bool:
+        await self._transactions.cancel_order(external_id=order_id)
+        return True
+
+    async def _mass_cancel(self, orders: List[InFlightOrder]) -> bool:
+        """One massCancel for all of `orders` (by client order id); they wait for their CANCELLED updates."""
+        try:
+            await self._transactions.mass_cancel(external_ids=[order.client_order_id for order in orders])
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.logger().network("Unexpected error cancelling orders.", exc_info=True,
+                                  app_warning_msg="Failed to cancel orders on Extended. Check API key and network "
+                                                  "connection.")
+            return False
+        for order in orders:
+            self._order_tracker.process_order_update(OrderUpdate(
+                client_order_id=order.client_order_id, trading_pair=order.trading_pair,
+                update_timestamp=self.current_timestamp, new_state=OrderState.PENDING_CANCEL))
+        return True
+
+    async def cancel_all(self, timeout_seconds: float) -> List[CancellationResult]:
+        orders = [order for order in self.in_flight_orders.values() if not order.is_done]
+        if not orders:
+            return []
+        try:
+            cancelled = await asyncio.wait_for(self._mass_cancel(orders), timeout_seconds)
+        except asyncio.TimeoutError:
+            cancelled = False
+        return [CancellationResult(order.client_order_id, cancelled) for order in orders]
+
+    def batch_order_cancel(self, orders_to_cancel: List[LimitOrder]):
+        tracked = [self._order_tracker.fetch_tracked_order(order.client_order_id) for order in orders_to_cancel]
+        tracked = [order for order in tracked if order is not None]
+        if tracked:
+            safe_ensure_future(self._mass_cancel(tracked))
+
+    # ----- order and fill updates -----
+
+    def _order_update(self, order: InFlightOrder, info: parsers.OrderInfo) -> OrderUpdate:
+        misc_updates = None
+        if info.state == OrderState.FAILED:
+            reason = info.status_reason or info.status
+            message = ("The post-only order would have taken liquidity, so Extended rejected it."
+                       if reason == CONSTANTS.POST_ONLY_FAILED
+                       else f"Extended {info.status.lower()} the order: {reason}.")
+            misc_updates = {"error_message": message, "error_type": reason}
+        return OrderUpdate(trading_pair=order.trading_pair, update_timestamp=info.update_timestamp,
+                           new_state=info.state, client_order_id=order.client_order_id,
+                           exchange_order_id=info.exchange_order_id, misc_updates=misc_updates)
+
+    def _trade_update(self, order: InFlightOrder, trade: parsers.AccountTrade) -> TradeUpdate:
+        # Extended charges every fill's fee in collateral, on top of the trade, whatever the position action.
+        fee = AddedToCostTradeFee(percent_token=order.quote_asset,
+                                  flat_fees=[TokenAmount(amount=trade.fee, token=order.quote_asset)])
+        return TradeUpdate(trade_id=trade.trade_id, client_order_id=order.client_order_id,
+                           exchange_order_id=trade.exchange_order_id, trading_pair=order.trading_pair,
+                           fill_timestamp=trade.timestamp, fill_price=trade.price, fill_base_amount=trade.amount,
+                           fill_quote_amount=trade.price * trade.amount, fee=fee, is_taker=trade.is_taker)
+
+    def _fillable_order(self, trade: parsers.AccountTrade) -> Optional[InFlightOrder]:
+        order = None
+        if trade.external_id is not None:
+            order = self._order_tracker.all_fillable_orders.get(trade.external_id)
+        return order or self._order_tracker.all_fillable_orders_by_exchange_order_id.get(trade.exchange_order_id)
+
+    def _process_fill(self, trade: parsers.AccountTrade):
+        order = self._fillable_order(trade)
+        if order is not None:
+            self._order_tracker.process_trade_update(self._trade_update(order, trade))
+        elif any(o.exchange_order_id is None for o in self._order_tracker.all_fillable_orders.values()):
+            # The fill may belong to an order whose placement answer has not arrived yet.
+            self._pending_fills.setdefault(trade.exchange_order_id, []).append(trade)
+            while len(self._pending_fills) > MAX_PENDING_FILLS:
+                self._pending_fills.popitem(last=False)
+
+    def _apply_pending_fills(self, exchange_order_id: str):
+        for trade in self._pending_fills.pop(exchange_order_id, []):
+            self._process_fill(trade)
+
+    async def _all_trade_updates_for_order(self, order: InFlightOrder) -> List[TradeUpdate]:
+        market = await self.exchange_symbol_associated_to_pair(trading_pair=order.trading_pair)
+        since_ms = int((order.creation_timestamp or 0) * 1000)
+        updates = []
+        for row in await self._transactions.account_trades(market=market, since_ms=since_ms):
+            trade = parsers.parse_account_trade(row)
+            if trade is not None and (trade.exchange_order_id == order.exchange_order_id
+                                      or trade.external_id == order.client_order_id):
+                updates.append(self._trade_update(order, trade))
+        return updates
+
+    async def _request_order_status(self, tracked_order: InFlightOrder) -> OrderUpdate:
+        rows = await self._transactions.request(
+            RESTMethod.GET, CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH.format(external_id=tracked_order.client_order_id),
+            limit_id=CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH)
+        infos = [info for info in (parsers.parse_order(row) for row in rows or []) if info is not None]
+        if not infos:
+            raise ExtendedNotFoundError(f"Extended has no order {tracked_order.client_order_id}.")
+        return self._order_update(tracked_order, max(infos, key=lambda info: info.update_timestamp))
+
+    async def _recover_after_reconnect(self):
+        """Fills and closes that happened while the account stream was down, from REST."""
+        try:
+            await self._update_order_status()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.logger().network("Could not recover order updates after the account stream reconnected.",
+                                  exc_info=True)
+
+    # ----- account -----
+
+    def _set_balance(self, balance: parsers.Balance):
+        self._account_balances = {balance.asset: balance.total}
+        self._account_available_balances = {balance.asset: balance.available}
+
+    async def _update_balances(self):
+        self._transactions.check_credentials()
+        try:
+            balance = parsers.parse_balance(await self._transactions.request(RESTMethod.GET, CONSTANTS.BALANCE_PATH))
+        except ExtendedNotFoundError:
+            # Extended answers 404 while the account holds no collateral.
+            balance = parsers.Balance(asset=CONSTANTS.COLLATERAL_TOKEN, total=_ZERO, available=_ZERO)
+        self._set_balance(balance)
+
+    async def _apply_position(self, info: parsers.PositionInfo) -> Optional[str]:
+        trading_pair = await self._pair_of(info.market)
+        if trading_pair is None:
+            return None
+        key = self._perpetual_trading.position_key(trading_pair)
+        if info.amount == 0:
+            self._perpetual_trading.remove_position(key)
+        else:
+            self._perpetual_trading.set_position(key, Position(
+                trading_pair=trading_pair, position_side=PositionSide.LONG if info.is_long else PositionSide.SHORT,
+                unrealized_pnl=info.unrealized_pnl, entry_price=info.entry_price, amount=info.amount,
+                leverage=info.leverage))
+        return trading_pair
+
+    async def _replace_positions(self, rows: Any):
+        held = set()
+        for info in (parsers.parse_position(row) for row in rows or []):
+            if info is not None and info.amount != 0:
+                held.add(await self._apply_position(info))
+        for key, position in list(self._perpetual_trading.account_positions.items()):
+            if position.trading_pair not in held:
+                self._perpetual_trading.remove_position(key)
+
+    async def _update_positions(self):
+        await self._replace_positions(await self._transactions.request(RESTMethod.GET, CONSTANTS.POSITIONS_PATH))
+
+    async def _update_trading_fees(self):
+        rows = await self._transactions.request(RESTMethod.GET, CONSTANTS.FEES_PATH)
+        for market, rates in parsers.parse_fees(rows).items():
+            trading_pair = await self._pair_of(market)
+            if trading_pair is not None:
+                self._fee_rates[trading_pair] = rates
+
+    def _get_fee(self, base_currency: str, quote_currency: str, order_type: OrderType, order_side: TradeType,
+                 position_action: PositionAction, amount: Decimal, price: Decimal = s_decimal_NaN,
+                 is_maker: Optional[bool] = None) -> TradeFeeBase:
+        is_maker = is_maker or order_type == OrderType.LIMIT_MAKER
+        rates = self._fee_rates.get(f"{base_currency}-{quote_currency}")
+        if rates is None:
+            return build_perpetual_trade_fee(self.name, is_maker, position_action, base_currency, quote_currency,
+                                             order_type, order_side, amount, price)
+        return TradeFeeBase.new_perpetual_fee(fee_schema=self.trade_fee_schema(), position_action=position_action,
+                                              percent=rates.maker if is_maker else rates.taker,
+                                              percent_token=quote_currency)
+
+    # ----- positions, leverage, funding -----
+
+    def set_position_mode(self, mode: PositionMode):
+        if mode in self.supported_position_modes():
+            super().set_position_mode(mode)
+        else:
+            message = "Extended keeps one position per market (ONEWAY); it has no HEDGE mode."
+            self._fire_position_mode_events(mode, success=False, message=message)
+            self.logger().error(f"Failed to set position mode to {mode}: {message}")
+
+    async def _fetch_account_position_mode(self) -> Optional[PositionMode]:
+        return PositionMode.ONEWAY
+
+    async def _trading_pair_position_mode_set(self, mode: PositionMode, trading_pair: str) -> Tuple[bool, str]:
+        if mode == PositionMode.ONEWAY:
+            return True, ""
+        return False, "Extended keeps one position per market (ONEWAY); it has no HEDGE mode."
+
+    def set_leverage(self, trading_pair: str, leverage: int = 1):
+        spec = self._markets.get(trading_pair)
+        if spec is not None and leverage > spec.max_leverage:
+            self.logger().warning(f"Leverage {leverage} is above the maximum {spec.max_leverage:f} of {trading_pair} "
+                                  f"on Extended; {int(spec.max_leverage)} is used instead.")
+            leverage = int(spec.max_leverage)
+        super().set_leverage(trading_pair, leverage)
+
+    async def _set_trading_pair_leverage(self, trading_pair: str, leverage: int) -> Tuple[bool, str]:
+        market = await self.exchange_symbol_associated_to_pair(trading_pair=trading_pair)
+        try:
+            await self._transactions.update_leverage(market, Decimal(leverage))
+        except ExtendedApiError as e:
+            return False, str(e)
+        return True, ""
+
+    async def _fetch_last_fee_payment(self, trading_pair: str) -> Tuple[float, Decimal, Decimal]:
+        market = await self.exchange_symbol_associated_to_pair(trading_pair=trading_pair)
+        since_ms = int((self._time() - 2 * CONSTANTS.FUNDING_INTERVAL_SECONDS) * 1000)
+        rows = await self._transactions.request(RESTMethod.GET, CONSTANTS.FUNDING_PAYMENTS_PATH,
+                                                params={"market": market, "startTime": since_ms})
+        payments = [p for p in parsers.parse_funding_payments(rows) if p.market == market]
+        if not payments:
+            return 0, Decimal(-1), Decimal(-1)
+        latest = max(payments, key=lambda payment: payment.timestamp)
+        return latest.timestamp, latest.rate, latest.amount
+
+    # ----- account stream -----
+
+    async def _user_stream_event_listener(self):
+        async for event in self._iter_user_event_queue():
+            try:
+                kind = event.get("type")
+                data = event.get("data") or {}
+                if kind == CONSTANTS.STREAM_ORDER:
+                    await self._on_orders(data)
+                elif kind == CONSTANTS.STREAM_TRADE:
+                    for row in data.get("trades") or []:
+                        trade = parsers.parse_account_trade(row)
+                        if trade is not None:
+                            self._process_fill(trade)
+                elif kind == CONSTANTS.STREAM_BALANCE and data.get("balance"):
+                    self._set_balance(parsers.parse_balance(data["balance"]))
+                elif kind == CONSTANTS.STREAM_POSITION:
+                    await self._on_positions(data)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.logger().error("Unexpected error in user stream listener loop.", exc_info=True)
+                await self._sleep(5.0)
+
+    async def _on_orders(self, data: Dict[str, Any]):
+        for row in data.get("orders") or []:
+            info = parsers.parse_order(row)
+            order = self._order_tracker.all_updatable_orders.get(info.external_id) if info is not None else None
+            if order is not None:
+                self._order_tracker.process_order_update(self._order_update(order, info))
+                self._apply_pending_fills(info.exchange_order_id)
+        if data.get("isSnapshot") and self._order_tracker.all_fillable_orders:
+            # Sent on every (re)connection: what changed while the stream was down is recovered over REST.
+            safe_ensure_future(self._recover_after_reconnect())
+
+    async def _on_positions(self, data: Dict[str, Any]):
+        if data.get("isSnapshot"):
+            await self._replace_positions(data.get("positions"))
+            return
+        for info in (parsers.parse_position(row) for row in data.get("positions") or []):
+            if info is not None:
+                await self._apply_position(info)

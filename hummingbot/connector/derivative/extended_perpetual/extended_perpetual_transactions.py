@@ -1,0 +1,331 @@
+"""Signing and transport of Extended requests.
+
+Orders are built and Stark-signed by the x10 SDK (`create_order_object`, fast_stark_crypto) on one worker thread, so
+the event loop never signs, and are posted through Hummingbot's WebAssistant and throttler. Cancels go by the client
+order id (the order's external id on Extended), so no exchange id has to be looked up first. The Stark key pair is
+checked before the first signature: the public key is derived from the private key and compared.
+
+Secrets stay here: the API key only ever travels in the X-Api-Key header (added by the auth), the Stark private key
+never leaves this process, and neither appears in a log line or an exception text (texts from the SDK and the
+server are scrubbed before they are passed on).
+"""
+import asyncio
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Dict, List, Optional, Tuple
+
+from fast_stark_crypto import get_public_key
+from x10.config import MAINNET_CONFIG, TESTNET_CONFIG
+from x10.core.stark_account import StarkPerpetualAccount
+from x10.models.market import (
+    L2ConfigModel,
+    MarketModel,
+    MarketStatsModel,
+    MarketTradingHours,
+    MarketType,
+    RiskFactorConfigModel,
+    TradingConfigModel,
+)
+from x10.models.order import OrderSide, OrderType, TimeInForce
+from x10.signing.order_object import create_order_object
+
+from hummingbot.connector.derivative.extended_perpetual import (
+    extended_perpetual_constants as CONSTANTS,
+    extended_perpetual_parsers as parsers,
+    extended_perpetual_web_utils as web_utils,
+)
+from hummingbot.core.web_assistant.connections.data_types import RESTMethod
+from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFactory
+
+# Signing costs ~0.5 ms; on the event loop that time would delay every other coroutine. One thread is enough and
+# keeps signatures in submission order.
+_SIGNER_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extended-signer")
+
+REQUEST_TIMEOUT = 10.0
+STARKNET_DOMAINS = {
+    CONSTANTS.DEFAULT_DOMAIN: MAINNET_CONFIG.signing.starknet_domain,
+    CONSTANTS.TESTNET_DOMAIN: TESTNET_CONFIG.signing.starknet_domain,
+}
+_ZERO = Decimal(0)
+# Signing reads only the market's assets and l2Config; the SDK model still wants statistics.
+_NO_STATS = MarketStatsModel(
+    daily_volume=_ZERO, daily_volume_base=_ZERO, daily_price_change=_ZERO, daily_low=_ZERO, daily_high=_ZERO,
+    last_price=_ZERO, ask_price=_ZERO, bid_price=_ZERO, mark_price=_ZERO, index_price=_ZERO, funding_rate=_ZERO,
+    next_funding_rate=0, open_interest=_ZERO, open_interest_base=_ZERO)
+
+UNAUTHORIZED_MESSAGE = ("Extended refused the API key (HTTP 401): check that it was copied completely and that it "
+                        "is still active on Extended's API management page.")
+
+
+class ExtendedApiError(IOError):
+    """Extended refused a request, or gave no usable answer. `code` is Extended's error code where there is one."""
+
+    def __init__(self, message: str, code: Optional[int] = None, http_status: Optional[int] = None):
+        super().__init__(message)
+        self.code = code
+        self.http_status = http_status
+
+
+class ExtendedKeyError(ExtendedApiError):
+    """The credentials cannot be used: a malformed or mismatched Stark key, or an API key Extended refuses."""
+
+
+class ExtendedNotFoundError(ExtendedApiError):
+    """HTTP 404: no such order (and, on /user/balance, no collateral yet)."""
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    market: str
+    is_buy: bool
+    amount: Decimal
+    price: Decimal
+    is_market: bool
+    post_only: bool
+    reduce_only: bool
+    external_id: str
+    max_fee: Decimal
+
+
+def _parse_hex_key(value: str) -> Optional[int]:
+    text = (value or "").strip()
+    if not text.lower().startswith("0x") or not 2 < len(text) <= 2 + CONSTANTS.STARK_KEY_MAX_HEX_DIGITS:
+        return None
+    try:
+        return int(text, 16)
+    except ValueError:
+        return None
+
+
+class ExtendedTransactionClient:
+    def __init__(self, api_factory: WebAssistantsFactory, api_key: str, stark_private_key: str,
+                 stark_public_key: str, vault: Any, domain: str = CONSTANTS.DEFAULT_DOMAIN):
+        self._api_factory = api_factory
+        self._api_key = api_key or ""
+        self._private_key = stark_private_key or ""
+        self._public_key = stark_public_key or ""
+        self._vault = vault
+        self._domain = domain
+        self._starknet_domain = STARKNET_DOMAINS[domain]
+        self._account: Optional[StarkPerpetualAccount] = None
+        self._markets: Dict[str, MarketModel] = {}
+        self._secrets = self._secret_forms()
+
+    # ----- secrets -----
+
+    def _secret_forms(self) -> List[str]:
+        forms = {self._api_key, self._private_key, self._private_key.lower(), self._private_key[2:],
+                 self._private_key[2:].lower()}
+        key = _parse_hex_key(self._private_key)
+        if key is not None:
+            forms.update({hex(key), hex(key)[2:], str(key)})
+        # Short fragments would blank out ordinary text; real keys are far longer.
+        return sorted((form for form in forms if len(form) >= 8), key=len, reverse=True)
+
+    def scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    # ----- credentials -----
+
+    @property
+    def vault(self) -> int:
+        return int(str(self._vault).strip())
+
+    def check_credentials(self):
+        """Raises ExtendedKeyError with one sentence when the keys cannot sign; builds the SDK account once."""
+        if self._account is not None:
+            return
+        if not self._api_key.strip():
+            raise ExtendedKeyError("The Extended API key is empty: enter the key shown on Extended's API management "
+                                   "page.")
+        private_key = _parse_hex_key(self._private_key)
+        if private_key is None or not 0 < private_key < CONSTANTS.STARK_CURVE_ORDER:
+            raise ExtendedKeyError("The Stark private key is not a valid key: it must be 0x followed by up to 64 "
+                                   "hexadecimal characters, as shown on Extended's API management page.")
+        public_key = _parse_hex_key(self._public_key)
+        if public_key is None:
+            raise ExtendedKeyError("The Stark public key is not a valid key: it must be 0x followed by up to 64 "
+                                   "hexadecimal characters, as shown on Extended's API management page.")
+        try:
+            vault = self.vault
+        except ValueError:
+            vault = 0
+        if vault <= 0:
+            raise ExtendedKeyError("The vault number must be a positive whole number (Extended shows it with the "
+                                   "API key).")
+        if get_public_key(private_key) != public_key:
+            raise ExtendedKeyError("The Stark public key does not belong to the Stark private key: copy both keys "
+                                   "from the same API key on Extended.")
+        self._account = StarkPerpetualAccount(vault=vault, private_key=hex(private_key), public_key=hex(public_key),
+                                              api_key=self._api_key)
+
+    # ----- markets -----
+
+    def register_market(self, spec: parsers.MarketSpec):
+        """The SDK's MarketModel for signing, built from the /info/markets entry."""
+        self._markets[spec.name] = MarketModel(
+            name=spec.name,
+            type=MarketType.PERPETUAL,
+            asset_name=spec.base,
+            asset_precision=spec.asset_precision,
+            collateral_asset_name=spec.quote,
+            collateral_asset_precision=spec.collateral_asset_precision,
+            active=True,
+            is_rfq=False,
+            is_off_hours=False,
+            trading_hours=MarketTradingHours.CONTINUOUS,
+            market_stats=_NO_STATS,
+            trading_config=TradingConfigModel(
+                min_order_size=spec.min_order_size,
+                min_order_size_change=spec.min_order_size_change,
+                min_price_change=spec.min_price_change,
+                max_market_order_value=spec.max_market_order_value,
+                max_limit_order_value=spec.max_limit_order_value,
+                max_position_value=spec.max_position_value,
+                max_leverage=spec.max_leverage,
+                max_num_orders=spec.max_num_orders,
+                limit_price_cap=spec.limit_price_cap,
+                limit_price_floor=spec.limit_price_floor,
+                risk_factor_config=[RiskFactorConfigModel(upper_bound=upper, risk_factor=factor)
+                                    for upper, factor in spec.risk_factors],
+            ),
+            l2_config=L2ConfigModel(
+                type=spec.l2_type,
+                collateral_id=spec.collateral_id,
+                collateral_resolution=spec.collateral_resolution,
+                synthetic_id=spec.synthetic_id,
+                synthetic_resolution=spec.synthetic_resolution,
+            ),
+        )
+
+    # ----- transport -----
+
+    async def call(self, method: RESTMethod, path: str, limit_id: Optional[str] = None,
+                   params: Optional[Dict[str, Any]] = None, data: Optional[Dict[str, Any]] = None,
+                   is_auth_required: bool = True) -> Dict[str, Any]:
+        """The whole answer envelope; raises ExtendedApiError (or a subclass) when Extended reports an error."""
+        rest = await self._api_factory.get_rest_assistant()
+        try:
+            response = await rest.execute_request_and_get_response(
+                url=web_utils.private_rest_url(path, self._domain), throttler_limit_id=limit_id or path,
+                params=params, data=data, method=method, is_auth_required=is_auth_required, return_err=True,
+                timeout=REQUEST_TIMEOUT)
+            status = response.status
+            text = await response.text()
+        except asyncio.CancelledError:
+            raise
+        except asyncio.TimeoutError:
+            raise ExtendedApiError(f"No answer from Extended within {REQUEST_TIMEOUT:.0f} s ({method.value} {path}).")
+        except ExtendedApiError:
+            raise
+        except Exception as e:
+            raise ExtendedApiError(f"Request to Extended failed ({method.value} {path}): "
+                                   f"{self.scrub(f'{e.__class__.__name__}: {e}')}")
+        try:
+            body = json.loads(text) if text else {}
+        except ValueError:
+            body = {}
+        if status == CONSTANTS.HTTP_UNAUTHORIZED:
+            raise ExtendedKeyError(UNAUTHORIZED_MESSAGE, http_status=status)
+        error = parsers.envelope_error(body)
+        if status >= 400 or error is not None:
+            code, message = error or (None, "")
+            detail = self.scrub(message or text[:200] or "no details")
+            error_class = ExtendedNotFoundError if status == CONSTANTS.HTTP_NOT_FOUND else ExtendedApiError
+            raise error_class(f"Extended refused {method.value} {path} (HTTP {status}"
+                              f"{f', error {code}' if code is not None else ''}): {detail}",
+                              code=code, http_status=status)
+        return body if isinstance(body, dict) else {}
+
+    async def request(self, method: RESTMethod, path: str, limit_id: Optional[str] = None,
+                      params: Optional[Dict[str, Any]] = None, data: Optional[Dict[str, Any]] = None,
+                      is_auth_required: bool = True) -> Any:
+        """The `data` of the answer envelope."""
+        body = await self.call(method, path, limit_id=limit_id, params=params, data=data,
+                               is_auth_required=is_auth_required)
+        return body.get("data")
+
+    # ----- orders -----
+
+    def order_expiry(self) -> datetime:
+        # Whole seconds: the signed settlement expiry is in seconds, the wire expiry in milliseconds.
+        lifetime = CONSTANTS.ORDER_LIFETIME_DAYS[self._domain] * 86_400
+        return datetime.fromtimestamp(int(time.time()) + lifetime, tz=timezone.utc)
+
+    def sign_order(self, order: OrderRequest) -> Dict[str, Any]:
+        """The POST /user/order body, built and Stark-signed by the x10 SDK. Blocking: call it on the signer thread."""
+        self.check_credentials()
+        market = self._markets.get(order.market)
+        if market is None:
+            raise ExtendedApiError(f"Market {order.market} is not known yet: its trading rules have not been loaded.")
+        try:
+            signed = create_order_object(
+                account=self._account,
+                market=market,
+                amount_of_synthetic=order.amount,
+                price=order.price,
+                side=OrderSide.BUY if order.is_buy else OrderSide.SELL,
+                starknet_domain=self._starknet_domain,
+                order_type=OrderType.MARKET if order.is_market else OrderType.LIMIT,
+                post_only=order.post_only,
+                expire_time=self.order_expiry(),
+                order_external_id=order.external_id,
+                time_in_force=TimeInForce.IOC if order.is_market else TimeInForce.GTT,
+                taker_fee=order.max_fee,
+                reduce_only=order.reduce_only,
+            )
+        except Exception as e:
+            raise ExtendedApiError(f"The order could not be signed: {self.scrub(str(e))}")
+        return signed.to_api_request_json(exclude_none=True)
+
+    async def place_order(self, order: OrderRequest) -> str:
+        """Signs on the worker thread, posts, and returns Extended's order id."""
+        self.check_credentials()
+        body = await asyncio.get_running_loop().run_in_executor(_SIGNER_THREAD, self.sign_order, order)
+        placed = await self.request(RESTMethod.POST, CONSTANTS.ORDER_PATH, data=body)
+        return str(int(placed["id"]))
+
+    async def cancel_order(self, external_id: str):
+        await self.call(RESTMethod.DELETE, CONSTANTS.ORDER_PATH, params={"externalId": external_id})
+
+    async def mass_cancel(self, external_ids: Optional[List[str]] = None, markets: Optional[List[str]] = None,
+                          cancel_all: bool = False):
+        body: Dict[str, Any] = {}
+        if external_ids:
+            body["externalOrderIds"] = list(external_ids)
+        if markets:
+            body["markets"] = list(markets)
+        if cancel_all:
+            body["cancelAll"] = True
+        await self.call(RESTMethod.POST, CONSTANTS.MASS_CANCEL_PATH, data=body)
+
+    async def update_leverage(self, market: str, leverage: Decimal):
+        await self.call(RESTMethod.PATCH, CONSTANTS.LEVERAGE_PATH, data={"market": market, "leverage": str(leverage)})
+
+    async def account_trades(self, market: str, since_ms: int) -> List[Dict[str, Any]]:
+        """The account's fills in `market` from `since_ms` on, newest first, following the pagination cursor."""
+        trades: List[Dict[str, Any]] = []
+        cursor: Optional[int] = None
+        for _ in range(CONSTANTS.TRADES_MAX_PAGES):
+            params: Dict[str, Any] = {"market": market, "limit": CONSTANTS.TRADES_PAGE_SIZE}
+            if cursor is not None:
+                params["cursor"] = cursor
+            body = await self.call(RESTMethod.GET, CONSTANTS.ACCOUNT_TRADES_PATH, params=params)
+            page = body.get("data") or []
+            trades.extend(page)
+            cursor, more = _next_cursor(body, len(page))
+            if not more or any(int(row.get("createdTime") or 0) < since_ms for row in page):
+                break
+        return trades
+
+
+def _next_cursor(body: Dict[str, Any], page_size: int) -> Tuple[Optional[int], bool]:
+    pagination = body.get("pagination") or {}
+    cursor = pagination.get("cursor")
+    return cursor, cursor is not None and page_size >= CONSTANTS.TRADES_PAGE_SIZE
