@@ -9,9 +9,9 @@ PYTHON_VERSION := $(shell cat .python-version)
 PYENV_ROOT ?= $(or $(shell pyenv root 2>/dev/null),$(HOME)/.pyenv)
 PYTHON312 ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/$(PYTHON_VERSION)/bin/python3.12) \
                          $(wildcard $(PYENV_ROOT)/versions/3.12*/bin/python3.12) $(shell command -v python3.12))
-LINT_PATHS := hummingbot perp_dex_connectors emulator test bench scripts setup.py
+LINT_PATHS := hummingbot perp_dex_connectors emulator demo test bench scripts setup.py
 
-.PHONY: test bootstrap develop lint pytest bench clean
+.PHONY: test bootstrap develop lint pytest bench demo clean
 
 $(PY):
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found: install it (e.g. 'pyenv install $(PYTHON_VERSION)')."; exit 1; }
@@ -44,6 +44,13 @@ pytest: develop
 	$(PY) -m coverage report
 
 test: lint pytest
+
+# A real Hummingbot strategy on the local exchange: `make demo DEMO_ARGS="--duration 120"`.
+demo: develop
+	$(PY) -m demo $(DEMO_ARGS)
+
+bench: develop
+	$(PY) bench/bench_lighter_connector.py
 
 clean:
 	-$(PY) -m perp_dex_connectors uninstall

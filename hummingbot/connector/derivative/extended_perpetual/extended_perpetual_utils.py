@@ -1,3 +1,5 @@
+import binascii
+import json
 import re
 from decimal import Decimal
 
@@ -21,13 +23,22 @@ _STARK_KEY = re.compile(rf"^0x[0-9a-fA-F]{{1,{CONSTANTS.STARK_KEY_MAX_HEX_DIGITS
 _API_KEY = re.compile(r"^[0-9A-Za-z_-]{16,128}$")
 
 
+def _is_hummingbot_ciphertext(value: str) -> bool:
+    """Hummingbot validates a connector's config file while its secrets are still encrypted (hex of a keyfile JSON)
+    and again once they are decrypted; only the clear text is checked."""
+    try:
+        return "crypto" in json.loads(binascii.unhexlify(value))
+    except (ValueError, TypeError, binascii.Error):
+        return False
+
+
 def _plain(value) -> str:
     return str(value.get_secret_value() if isinstance(value, SecretStr) else value).strip()
 
 
 def validate_api_key(value) -> str:
     key = _plain(value)
-    if not _API_KEY.match(key):
+    if not _API_KEY.match(key) and not _is_hummingbot_ciphertext(key):
         raise ValueError(
             "The API key must be the 16 to 128 letters and digits shown on Extended's API management page.")
     return key
@@ -36,7 +47,7 @@ def validate_api_key(value) -> str:
 def _stark_key_validator(what: str):
     def validate(value) -> str:
         key = _plain(value)
-        if not _STARK_KEY.match(key):
+        if not _STARK_KEY.match(key) and not _is_hummingbot_ciphertext(key):
             # The key itself is never echoed back: only its shape is described.
             raise ValueError(f"The Stark {what} key must be 0x followed by up to {CONSTANTS.STARK_KEY_MAX_HEX_DIGITS} "
                              f"hexadecimal characters, as shown on Extended's API management page.")

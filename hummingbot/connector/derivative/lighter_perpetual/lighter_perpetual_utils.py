@@ -1,3 +1,5 @@
+import binascii
+import json
 import re
 from decimal import Decimal
 from typing import Optional
@@ -24,9 +26,18 @@ _HEX_KEY = re.compile(rf"^(0x)?[0-9a-fA-F]{{{CONSTANTS.API_PRIVATE_KEY_HEX_LENGT
 _L1_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 
+def _is_hummingbot_ciphertext(value: str) -> bool:
+    """Hummingbot validates a connector's config file while its secrets are still encrypted (hex of a keyfile JSON)
+    and again once they are decrypted; only the clear text is checked."""
+    try:
+        return "crypto" in json.loads(binascii.unhexlify(value))
+    except (ValueError, TypeError, binascii.Error):
+        return False
+
+
 def validate_api_private_key(value) -> str:
     key = str(value.get_secret_value() if isinstance(value, SecretStr) else value).strip()
-    if not _HEX_KEY.match(key):
+    if not _HEX_KEY.match(key) and not _is_hummingbot_ciphertext(key):
         # The key itself is never echoed back: only its shape is described.
         raise ValueError(
             f"The API private key must be {CONSTANTS.API_PRIVATE_KEY_HEX_LENGTH} hexadecimal characters (optionally "

@@ -65,5 +65,19 @@ class ExtendedPerpetualConfigMapTest(unittest.TestCase):
                 self.assertIn("vault number must be a positive whole number", str(error.exception))
 
 
+class EncryptedConfigFileTest(unittest.TestCase):
+    def test_config_file_with_encrypted_secrets_loads(self):
+        # Hummingbot validates a connector file while its secrets are still encrypted, then again decrypted.
+        from hummingbot.client.config.config_crypt import ETHKeyFileSecretManger
+        secrets_manager = ETHKeyFileSecretManger("a password")
+        loaded = utils.ExtendedPerpetualConfigMap.model_validate({
+            "extended_perpetual_api_key": secrets_manager.encrypt_secret_value("a", API_KEY),
+            "extended_perpetual_stark_private_key": secrets_manager.encrypt_secret_value("b", STARK_PRIVATE_KEY),
+            "extended_perpetual_stark_public_key": STARK_PUBLIC_KEY, "extended_perpetual_vault": 10002})
+        self.assertTrue(loaded.extended_perpetual_api_key.get_secret_value().startswith("7b22"))
+        with self.assertRaises(ConfigValidationError):
+            ClientConfigAdapter(loaded).extended_perpetual_stark_private_key = "not a key"
+
+
 if __name__ == "__main__":
     unittest.main()

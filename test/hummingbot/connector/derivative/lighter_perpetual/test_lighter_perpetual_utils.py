@@ -77,5 +77,19 @@ class LighterPerpetualConfigMapTest(unittest.TestCase):
             self.assertIn(message, str(error.exception))
 
 
+class EncryptedConfigFileTest(unittest.TestCase):
+    def test_config_file_with_encrypted_key_loads_and_the_clear_key_is_still_checked(self):
+        # Hummingbot validates a connector file while its secrets are still encrypted, then again decrypted.
+        from hummingbot.client.config.config_crypt import ETHKeyFileSecretManger
+        ciphertext = ETHKeyFileSecretManger("a password").encrypt_secret_value("key", PRIVATE_KEY)
+        loaded = utils.LighterPerpetualConfigMap.model_validate({
+            "lighter_perpetual_api_private_key": ciphertext, "lighter_perpetual_api_key_index": 2,
+            "lighter_perpetual_account_index": 7})
+        self.assertEqual(ciphertext, loaded.lighter_perpetual_api_private_key.get_secret_value())
+        adapter = ClientConfigAdapter(loaded)
+        with self.assertRaises(ConfigValidationError):
+            adapter.lighter_perpetual_api_private_key = "0x" + "zz" * 40
+
+
 if __name__ == "__main__":
     unittest.main()

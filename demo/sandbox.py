@@ -1,0 +1,50 @@
+"""A throwaway Hummingbot home for the demo and the strategy tests.
+
+Hummingbot keeps its conf/, data/ and logs/ next to the imported `hummingbot` package (`root_path()`, the realpath of
+the package's parent folder). A folder holding a real copy of `hummingbot/__init__.py`, with everything else linked
+to the installed package, therefore gives a Hummingbot whose configs and trade records live in that folder, leaving
+the installed one untouched.
+"""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict
+
+import hummingbot
+
+INSTALLED = Path(hummingbot.__file__).resolve().parent
+
+
+def make_sandbox(root: Path) -> Path:
+    package = root / "hummingbot"
+    derivative = package / "connector" / "derivative"
+    derivative.mkdir(parents=True)
+    for entry in INSTALLED.iterdir():
+        if entry.name not in ("__init__.py", "connector", "__pycache__"):
+            (package / entry.name).symlink_to(entry)
+    shutil.copy(INSTALLED / "__init__.py", package / "__init__.py")
+    for entry in (INSTALLED / "connector").iterdir():
+        if entry.name not in ("derivative", "__pycache__"):
+            (package / "connector" / entry.name).symlink_to(entry)
+    for entry in (INSTALLED / "connector" / "derivative").iterdir():
+        # Our connectors as installed in the development venv (they load from the working tree).
+        (derivative / entry.name).symlink_to(entry)
+    for folder in ("conf/connectors", "conf/strategies", "conf/scripts", "conf/controllers", "data", "logs"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def sandbox_env(root: Path, extra: Dict[str, str] = None) -> Dict[str, str]:
+    repo = Path(__file__).resolve().parents[1]
+    env = {key: value for key, value in os.environ.items() if key not in ("HBOT_PASSWORD", "CONFIG_PASSWORD")}
+    env.update(extra or {})
+    # The sandbox's `hummingbot` comes first; the repository provides `demo` and `emulator`.
+    env["PYTHONPATH"] = os.pathsep.join([str(root), str(repo)])
+    return env
+
+
+def run_in_sandbox(root: Path, module: str, *args: str, env: Dict[str, str] = None, timeout: float = 120):
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=str(root), env=sandbox_env(root, env),
+                          capture_output=True, text=True, timeout=timeout)
