@@ -54,8 +54,8 @@ class Demo:
     def progress(self, ex: LighterEmulator, account: int, started: float) -> str:
         truth = records.exchange_truth(ex, account, self.market_id, COLLATERAL)
         return (f"[{time.monotonic() - started:5.0f}s] orders placed {truth.orders_placed:3d}"
-                f"  open {truth.open_orders:2d}  cancelled {truth.orders_cancelled:3d}  fills {truth.fills:3d}  position {truth.position:+.4f}"
-                f"  fees {truth.fees:.4f}  PnL {truth.pnl:+.4f} USDC")
+                f"  open {truth.open_orders:2d}  cancelled {truth.orders_cancelled:3d}  fills {truth.fills:3d}"
+                f"  position {truth.position:+.4f}  fees {truth.fees:.4f}  PnL {truth.pnl:+.4f} USDC")
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
