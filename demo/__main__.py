@@ -18,6 +18,7 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Optional
 
 from demo import records
 from demo.sandbox import make_sandbox, run_in_sandbox, sandbox_env
@@ -61,12 +62,16 @@ class Demo:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop.set)
+        summary = await self.run_and_summarize()
+        return 0 if summary is not None and summary.consistent else 1
+
+    async def run_and_summarize(self) -> Optional[records.Summary]:
         with tempfile.TemporaryDirectory(prefix="hummingbot-demo-") as home:
             root = make_sandbox(Path(home))
             async with LighterEmulator(port=0) as ex:
                 return await self.trade(ex, root)
 
-    async def trade(self, ex: LighterEmulator, root: Path) -> int:
+    async def trade(self, ex: LighterEmulator, root: Path) -> Optional[records.Summary]:
         ex.set_fees(maker=Decimal("0.0002"), taker=Decimal("0.0005"))
         maker = ex.create_account(collateral=Decimal("10000000"))
         mid = Decimal(2500) if self.market_id == 0 else Decimal(60000)
@@ -87,7 +92,7 @@ class Demo:
             json.dumps(strategy_config(self.args.pair, order_amount)), env={"HBOT_PASSWORD": password})
         if setup.returncode != 0:
             print(f"Writing the Hummingbot configuration failed:\n{setup.stderr[-2000:]}", file=sys.stderr)
-            return 1
+            return None
 
         await ex.start_flow(rate_per_s=self.args.flow_rate, market_ids=[self.market_id], taker_share=0.4)
         log = open(root / "logs" / "engine_stdout.log", "w")
@@ -107,7 +112,7 @@ class Demo:
                 if self.engine.returncode is not None:
                     print(f"The Hummingbot engine exited early (code {self.engine.returncode}):", file=sys.stderr)
                     print((root / "logs" / "engine_stdout.log").read_text()[-3000:], file=sys.stderr)
-                    return 1
+                    return None
                 print(self.progress(ex, account, started), flush=True)
         finally:
             await ex.stop_flow()
@@ -121,7 +126,7 @@ class Demo:
             for folder in ("conf", "data", "logs"):
                 shutil.copytree(root / folder, kept / folder)
             print(f"Configs, trade records and logs kept in {kept}")
-        return 0 if summary.consistent else 1
+        return summary
 
     async def stop_engine(self):
         """SIGTERM lets the engine stop the strategy and cancel its orders; it is killed if it does not finish."""

@@ -15,6 +15,8 @@ DB_SCALE = Decimal(10) ** 6
 
 @dataclass
 class ExchangeTruth:
+    bids_placed: int
+    asks_placed: int
     orders_placed: int
     open_orders: int
     orders_cancelled: int
@@ -40,8 +42,11 @@ def exchange_truth(ex: LighterEmulator, account_index: int, market_id: int, init
     margin = margin_summary(account, ex.state.markets)
     position = account.positions.get(market_id)
     funding = sum(payment.change for payment in account.fundings)
+    orders = list(account.active_orders.values()) + inactive
     return ExchangeTruth(
-        orders_placed=len(account.active_orders) + len(inactive),
+        bids_placed=sum(1 for order in orders if not order.is_ask),
+        asks_placed=sum(1 for order in orders if order.is_ask),
+        orders_placed=len(orders),
         open_orders=len(account.active_orders),
         orders_cancelled=sum(1 for order in inactive if order.status.startswith("canceled")),
         fills=len(account.fills),
