@@ -33,7 +33,7 @@ COLLATERAL = Decimal("10000")
 def strategy_config(pair: str, order_amount: str) -> dict:
     return {
         "template_version": 6, "strategy": "perpetual_market_making", "derivative": CONNECTOR, "market": pair,
-        "leverage": 5, "position_mode": "One-way", "bid_spread": 0.05, "ask_spread": 0.05, "minimum_spread": -100,
+        "leverage": 5, "position_mode": "One-way", "bid_spread": 0.02, "ask_spread": 0.02, "minimum_spread": -100,
         "order_refresh_time": 5, "order_refresh_tolerance_pct": 0, "order_amount": order_amount,
         "long_profit_taking_spread": 0.1, "short_profit_taking_spread": 0.1, "stop_loss_spread": 2,
         "time_between_stop_loss_orders": 60, "stop_loss_slippage_buffer": 0.5, "price_ceiling": -1,
@@ -103,8 +103,12 @@ class Demo:
         print(f"Hummingbot {CONNECTOR} perpetual_market_making on {self.args.pair} for {self.args.duration} s "
               f"(Ctrl-C stops early)")
         started = time.monotonic()
+        taker_sells = True
         try:
             while time.monotonic() - started < self.args.duration and not self.stop.is_set():
+                # Besides the random flow, a taker crosses the spread every tick, alternating sides.
+                ex.submit_taker(self.market_id, is_ask=taker_sells, size=Decimal(order_amount))
+                taker_sells = not taker_sells
                 try:
                     await asyncio.wait_for(self.stop.wait(), timeout=5)
                 except asyncio.TimeoutError:

@@ -49,8 +49,18 @@ class LogCollector(logging.Handler):
         return "\n".join(f"{record.getMessage()} {record.exc_text or ''} {record.args}" for record in self.records)
 
 
+async def fresh_shared_session():
+    """Hummingbot shares one aiohttp session per process; one left by another test belongs to a closed loop."""
+    factory = ConnectionsFactory()
+    try:
+        await factory.close()
+    except RuntimeError:
+        factory._shared_client = None
+
+
 class LighterPerpetualEndToEndTest(unittest.IsolatedAsyncioTestCase):
     async def asyncSetUp(self):
+        await fresh_shared_session()
         self.ex = LighterEmulator(port=0)
         await self.ex.start()
         self.env = patch.dict(os.environ, {CONSTANTS.REST_URL_ENV_VAR: self.ex.rest_url,
