@@ -465,11 +465,13 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
 
     def _explain_request_error(self, error: Exception) -> str:
         text = str(error)
-        if "HTTP status is 400" in text or "HTTP status is 404" in text:
+        if "HTTP status is 400." in text or "HTTP status is 404." in text:
             return f"Lighter has no account with index {self._account_index}; check the account index."
-        if "Cannot connect" in text or "HTTP status" not in text:
+        if "HTTP status is 429." in text:
+            return "Lighter is rate-limiting this account or IP (HTTP 429); wait a minute and try again."
+        if "HTTP status" not in text:
             return f"Cannot reach Lighter at {web_utils.rest_base_url(self._domain)}: {error.__class__.__name__}."
-        return text
+        return f"Lighter answered with an error: {text.split('HTTP status is ', 1)[1][:3]}; try again later."
 
     async def _verify_api_key(self):
         """A token signed by a key the exchange does not know for this account is refused: checked once."""
@@ -480,7 +482,7 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
                                 params={"account_index": self._account_index, "limit": 1},
                                 limit_id=CONSTANTS.POSITION_FUNDING_PATH)
         except IOError as e:
-            if "HTTP status" in str(e):
+            if any(f"HTTP status is {status}." in str(e) for status in (400, 401, 403)):
                 raise LighterKeyError(
                     f"Lighter refused API key {self._api_key_index} for account {self._account_index}: register "
                     f"the key on Lighter's API keys page, or check the key index and account index.") from None

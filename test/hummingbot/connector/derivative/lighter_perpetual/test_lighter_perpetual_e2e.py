@@ -347,6 +347,14 @@ class LighterPerpetualEndToEndTest(unittest.IsolatedAsyncioTestCase):
                 else:
                     self.assertIsInstance(error.exception, LighterKeyError)
 
+        # A busy exchange is not a bad key.
+        self.ex.faults.add("/api/v1/positionFunding", status=429, count=1)
+        throttled = self.new_connector(trading_required=False)
+        with self.assertRaises(IOError) as error:
+            await throttled._update_balances()
+        self.assertNotIsInstance(error.exception, LighterKeyError)
+        self.assertIn("rate-limiting", str(error.exception))
+
         with patch.dict(os.environ, {CONSTANTS.REST_URL_ENV_VAR: "http://127.0.0.1:9"}):
             unreachable = self.new_connector(trading_required=False)
             with self.assertRaises(IOError) as error:

@@ -1,0 +1,191 @@
+"""End to end over loopback: the connector against the local Extended emulator, which verifies every order's Stark
+signature with the x10 SDK's hash and fast_stark_crypto before it accepts it."""
+from decimal import Decimal
+
+from hummingbot.connector.derivative.extended_perpetual import extended_perpetual_constants as CONSTANTS
+from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_transactions import (
+    UNAUTHORIZED_MESSAGE,
+    ExtendedKeyError,
+)
+from hummingbot.core.data_type.common import OrderType, PositionAction, PositionSide
+from hummingbot.core.event.events import MarketEvent
+from test.hummingbot.connector.derivative.extended_perpetual import extended_perpetual_test_helpers as helpers
+from test.hummingbot.connector.derivative.extended_perpetual.extended_perpetual_emulator_fixtures import (
+    PAIR,
+    EmulatorConnectorTestCase,
+)
+
+
+class OrderLifecycleTests(EmulatorConnectorTestCase):
+    async def test_signed_order_rests_fills_and_reports_the_trade_fee(self):
+        price = self.inside_bid()
+        order_id = await self.place(True, "0.002", price=price)
+
+        order = self.ex.state.order_by_external_id(self.acct.account_id, order_id)
+        self.assertEqual(("NEW", price, Decimal("0.002")), (order.status, order.price, order.qty))
+        self.assertEqual(str(order.id), self.connector.in_flight_orders[order_id].exchange_order_id)
+        [posted] = self.requests("POST", CONSTANTS.ORDER_PATH)
+        self.assertTrue(helpers.order_signature_valid(posted.body, self.ex.state.market_model(PAIR),
+                                                      self.acct.stark_public_key, self.acct.vault,
+                                                      self.ex.state.domain))
+        self.assertEqual(1, len(self.log(MarketEvent.BuyOrderCreated)))
+
+        self.ex.synthetic_taker(PAIR, "SELL", Decimal("0.002"), price)
+        await self.wait_for(lambda: self.log(MarketEvent.BuyOrderCompleted))
+
+        [truth] = self.ex.state.account_fills(self.acct.account_id)
+        [fill] = self.log(MarketEvent.OrderFilled)
+        self.assertEqual((order_id, price, Decimal("0.002")), (fill.order_id, fill.price, fill.amount))
+        self.assertEqual([("USD", truth.fee)], [(fee.token, fee.amount) for fee in fill.trade_fee.flat_fees])
+        self.assertFalse(truth.is_taker)
+
+    async def test_partial_fill_then_cancel(self):
+        price = self.inside_bid()
+        order_id = await self.place(True, "0.003", price=price)
+        self.ex.synthetic_taker(PAIR, "SELL", Decimal("0.001"), price)
+        await self.wait_for(lambda: self.log(MarketEvent.OrderFilled))
+        tracked = self.connector.in_flight_orders[order_id]
+        await self.wait_for(lambda: tracked.is_open and tracked.executed_amount_base == Decimal("0.001"))
+
+        self.connector.cancel(PAIR, order_id)
+        await self.wait_for(lambda: self.log(MarketEvent.OrderCancelled))
+
+        order = self.ex.state.order_by_external_id(self.acct.account_id, order_id)
+        self.assertEqual(("CANCELLED", Decimal("0.001")), (order.status, order.filled_qty))
+        [cancel] = self.requests("DELETE", CONSTANTS.ORDER_PATH)
+        self.assertEqual({"externalId": [order_id]}, cancel.query)
+        self.assertNotIn(order_id, self.connector.in_flight_orders)
+
+    async def test_cancel_all_is_one_mass_cancel(self):
+        buy = await self.place(True, "0.001", price=self.best("BUY") - 50)
+        sell = await self.place(False, "0.001", price=self.best("SELL") + 50)
+        results = await self.connector.cancel_all(5)
+        self.assertEqual({buy, sell}, {result.order_id for result in results if result.success})
+        await self.wait_for(lambda: len(self.log(MarketEvent.OrderCancelled)) == 2)
+        self.assertEqual(1, len(self.requests("POST", CONSTANTS.MASS_CANCEL_PATH)))
+        self.assertEqual([], self.requests("DELETE", CONSTANTS.ORDER_PATH))
+        self.assertEqual([], self.ex.state.account_open_orders(self.acct.account_id))
+
+    async def test_post_only_order_that_would_cross_fails_with_its_reason(self):
+        order_id = await self.place(True, "0.001", OrderType.LIMIT_MAKER, price=self.best("SELL"),
+                                    state=lambda o: o.is_done)
+        [failure] = self.log(MarketEvent.OrderFailure)
+        self.assertEqual((order_id, "POST_ONLY_FAILED"), (failure.order_id, failure.error_type))
+        order = self.ex.state.order_by_external_id(self.acct.account_id, order_id)
+        self.assertEqual(("REJECTED", "POST_ONLY_FAILED", True), (order.status, order.status_reason, order.post_only))
+
+    async def test_market_order_opens_and_reduce_only_order_closes_the_position(self):
+        await self.place(True, "0.002", OrderType.MARKET, state=lambda o: o.is_done)
+        await self.wait_for(lambda: PAIR in self.connector.account_positions)
+        position = self.connector.account_positions[PAIR]
+        self.assertEqual((PositionSide.LONG, Decimal("0.002")), (position.position_side, position.amount))
+        opening = self.requests("POST", CONSTANTS.ORDER_PATH)[0].body
+        self.assertEqual(("MARKET", "IOC", False), (opening["type"], opening["timeInForce"], opening["reduceOnly"]))
+
+        await self.place(False, "0.002", OrderType.MARKET, action=PositionAction.CLOSE, state=lambda o: o.is_done)
+        await self.wait_for(lambda: PAIR not in self.connector.account_positions)
+        closing = self.requests("POST", CONSTANTS.ORDER_PATH)[1].body
+        self.assertEqual(("SELL", True), (closing["side"], closing["reduceOnly"]))
+        self.assertIsNone(self.ex.state.position(self.acct.account_id, PAIR))
+        fills = self.ex.state.account_fills(self.acct.account_id)
+        self.assertEqual(sorted((f.price, f.qty, f.fee) for f in fills),
+                         sorted((e.price, e.amount, e.trade_fee.flat_fees[0].amount)
+                                for e in self.log(MarketEvent.OrderFilled)))
+
+    async def test_leverage_is_set_and_clamped(self):
+        self.connector.set_leverage(PAIR, 20)
+        await self.wait_for(lambda: self.acct.leverage.get(PAIR) == Decimal(20))
+        self.connector.set_leverage(PAIR, 80)
+        await self.wait_for(lambda: self.acct.leverage.get(PAIR) == Decimal(50))
+        self.assertEqual(50, self.connector.get_leverage(PAIR))
+
+    async def test_funding_payment_is_reported(self):
+        await self.wait_for(lambda: PAIR in self.connector._last_funding_fee_payment_ts)
+        await self.place(True, "0.002", OrderType.MARKET, state=lambda o: o.is_done)
+        [payment] = [p for p in self.ex.trigger_funding(PAIR, Decimal("0.0001"))
+                     if p.account_id == self.acct.account_id]
+        self.connector._funding_fee_poll_notifier.set()
+        await self.wait_for(lambda: self.log(MarketEvent.FundingPaymentCompleted))
+        [event] = self.log(MarketEvent.FundingPaymentCompleted)
+        # The exchange reports the fee to the micro-dollar.
+        paid = Decimal(payment.to_json()["fundingFee"])
+        self.assertEqual((PAIR, Decimal("0.0001"), -paid), (event.trading_pair, event.funding_rate, event.amount))
+        self.assertLess(event.amount, 0)  # a long pays a positive rate
+
+
+class StreamRecoveryTests(EmulatorConnectorTestCase):
+    def book_levels(self):
+        book = self.connector.get_order_book(PAIR)
+        return ([(Decimal(str(row.price)), Decimal(str(row.amount))) for row in book.bid_entries()],
+                [(Decimal(str(row.price)), Decimal(str(row.amount))) for row in book.ask_entries()])
+
+    def truth(self):
+        levels = self.ex.state.book(PAIR)
+        return levels["bid"], levels["ask"]
+
+    async def test_sequence_gap_resyncs_the_book_to_the_exchange(self):
+        data_source = self.connector._orderbook_ds
+        await self.wait_for(lambda: self.book_levels() == self.truth())
+        self.ex.faults.gap_next_orderbook_delta(PAIR)
+        self.ex.synthetic_maker(PAIR, "BUY", Decimal("0.0007"), self.best("BUY") - 3)
+        await self.wait_for(lambda: data_source.resync_count == 1)
+        self.ex.synthetic_maker(PAIR, "SELL", Decimal("0.0009"), self.best("SELL") + 2)
+        self.ex.synthetic_taker(PAIR, "BUY", Decimal("0.0001"))
+        await self.wait_for(lambda: self.book_levels() == self.truth())
+        self.assertEqual(1, data_source.resync_count)
+
+    async def test_fills_missed_while_the_account_stream_was_down_are_recovered(self):
+        price = self.inside_bid()
+        order_id = await self.place(True, "0.002", price=price)
+        self.ex.faults.close_streams("account")
+        # The fills happen while the account stream is closing: their frames never reach the connector.
+        self.ex.synthetic_taker(PAIR, "SELL", Decimal("0.0005"), price)
+        self.ex.synthetic_taker(PAIR, "SELL", Decimal("0.0015"), price)
+
+        await self.wait_for(lambda: self.log(MarketEvent.BuyOrderCompleted))
+        truth = sorted((fill.price, fill.qty, fill.fee) for fill in self.ex.state.account_fills(self.acct.account_id))
+        seen = sorted((fill.price, fill.amount, fill.trade_fee.flat_fees[0].amount)
+                      for fill in self.log(MarketEvent.OrderFilled))
+        self.assertEqual(truth, seen)
+        self.assertEqual(2, len(seen))
+        self.assertTrue(self.requests("GET", CONSTANTS.ACCOUNT_TRADES_PATH))
+        self.assertNotIn(order_id, self.connector.in_flight_orders)
+
+
+class MarketAndKeyTests(EmulatorConnectorTestCase):
+    async def test_reduce_only_market_takes_no_opening_order(self):
+        self.ex.set_market_status(PAIR, "REDUCE_ONLY")
+        await self.connector._update_trading_rules()
+        order_id = await self.place(True, "0.001", price=self.inside_bid(), state=lambda o: o.is_done)
+        [failure] = self.log(MarketEvent.OrderFailure)
+        self.assertEqual(order_id, failure.order_id)
+        self.assertIn("REDUCE_ONLY mode", failure.error_message)
+        self.assertEqual([], self.requests("POST", CONSTANTS.ORDER_PATH))
+
+    async def test_connect_path_checks_keys_before_signing(self):
+        connector = self.new_connector(trading_required=False)
+        await connector._update_balances()
+        self.assertEqual({"USD": self.collateral}, connector.get_all_balances())
+
+        before = len(self.ex.state.requests)
+        mismatched = self.new_connector(public_key=self.ex.create_account().stark_public_key,
+                                        trading_required=False)
+        with self.assertRaises(ExtendedKeyError) as error:
+            await mismatched._update_balances()
+        self.assertIn("does not belong to the Stark private key", str(error.exception))
+        malformed = self.new_connector(private_key="0x" + "z" * 60, trading_required=False)
+        with self.assertRaises(ExtendedKeyError) as error:
+            await malformed._update_balances()
+        self.assertIn("The Stark private key is not a valid key", str(error.exception))
+        self.assertEqual(before, len(self.ex.state.requests))
+
+        with self.assertRaises(ExtendedKeyError) as error:
+            await self.new_connector(api_key="f" * 32, trading_required=False)._update_balances()
+        self.assertEqual(UNAUTHORIZED_MESSAGE, str(error.exception))
+
+        empty = self.ex.create_account()
+        connector = self.new_connector(api_key=empty.api_key, private_key=empty.stark_private_key,
+                                       public_key=empty.stark_public_key, trading_required=False)
+        connector._transactions._vault = empty.vault
+        await connector._update_balances()
+        self.assertEqual({"USD": Decimal(0)}, connector.get_all_balances())

@@ -1,0 +1,260 @@
+import asyncio
+import json
+import re
+import unittest
+from decimal import Decimal
+from typing import Any, Dict, List
+from unittest.mock import AsyncMock, patch
+
+from aioresponses import aioresponses
+
+from hummingbot.connector.derivative.lighter_perpetual import (
+    lighter_perpetual_constants as CONSTANTS,
+    lighter_perpetual_web_utils as web_utils,
+)
+from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_api_order_book_data_source import (
+    LighterPerpetualAPIOrderBookDataSource,
+)
+from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_derivative import LighterPerpetualDerivative
+from hummingbot.connector.test_support.network_mocking_assistant import NetworkMockingAssistant
+from hummingbot.core.data_type.common import TradeType
+from hummingbot.core.data_type.funding_info import FundingInfoUpdate
+from hummingbot.core.data_type.order_book_message import OrderBookMessage, OrderBookMessageType
+from test.hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_payloads as payloads
+
+TRADING_PAIR = "ETH-USDC"
+SNAPSHOT_NONCE = payloads.WS_BOOK_SNAPSHOT["order_book"]["nonce"]
+
+
+def url_pattern(path: str) -> re.Pattern:
+    return re.compile("^" + re.escape(web_utils.public_rest_url(path)) + r"(\?.*)?$")
+
+
+def book_update(begin_nonce: int, nonce: int) -> Dict[str, Any]:
+    update = payloads.fresh(payloads.WS_BOOK_UPDATE)
+    update["order_book"].update(begin_nonce=begin_nonce, nonce=nonce)
+    return update
+
+
+class LighterPerpetualAPIOrderBookDataSourceTests(unittest.IsolatedAsyncioTestCase):
+    # Receives the data source's log records (see handle).
+    level = 0
+
+    async def asyncSetUp(self):
+        self.log_records = []
+        self.mocking_assistant = NetworkMockingAssistant()
+        await self.mocking_assistant.async_init()
+        # A paper-trade connector (no keys) is enough for public market data.
+        self.connector = LighterPerpetualDerivative(trading_pairs=[TRADING_PAIR], trading_required=False)
+        self.connector._initialize_trading_pair_symbols_from_exchange_info(payloads.fresh(payloads.ORDER_BOOK_DETAILS))
+        self.data_source = LighterPerpetualAPIOrderBookDataSource(
+            trading_pairs=[TRADING_PAIR], connector=self.connector, api_factory=self.connector._web_assistants_factory)
+        self.data_source.logger().setLevel(1)
+        self.data_source.logger().addHandler(self)
+        self.listening_task = None
+
+    async def asyncTearDown(self):
+        if self.listening_task is not None:
+            self.listening_task.cancel()
+        self.data_source.logger().removeHandler(self)
+
+    def handle(self, record):
+        self.log_records.append(record)
+
+    def is_logged(self, level: str, start: str) -> bool:
+        return any(r.levelname == level and r.getMessage().startswith(start) for r in self.log_records)
+
+    async def listen(self, ws_connect_mock: AsyncMock, messages: List[Dict[str, Any]]) -> AsyncMock:
+        ws = self.mocking_assistant.create_websocket_mock()
+        ws_connect_mock.return_value = ws
+        for message in messages:
+            self.mocking_assistant.add_websocket_aiohttp_message(ws, json.dumps(message))
+        self.listening_task = asyncio.get_running_loop().create_task(self.data_source.listen_for_subscriptions())
+        await self.mocking_assistant.run_until_all_aiohttp_messages_delivered(ws)
+        # Let the last delivered message be processed.
+        await asyncio.sleep(0)
+        return ws
+
+    def sent(self, ws: AsyncMock) -> List[Dict[str, Any]]:
+        return self.mocking_assistant.json_messages_sent_through_websocket(ws)
+
+    def queued(self, key: str) -> List[Dict[str, Any]]:
+        queue = self.data_source._message_queue[key]
+        return [queue.get_nowait() for _ in range(queue.qsize())]
+
+    @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
+    async def test_subscribes_to_book_trades_and_market_stats_of_each_pair(self, ws_connect_mock):
+        ws = await self.listen(ws_connect_mock, [payloads.WS_CONNECTED])
+
+        self.assertEqual([{"type": "subscribe", "channel": "order_book/0"},
+                          {"type": "subscribe", "channel": "trade/0"},
+                          {"type": "subscribe", "channel": "market_stats/0"}], self.sent(ws))
+        self.assertEqual(web_utils.wss_url(), ws_connect_mock.call_args.args[0])
+        self.assertTrue(self.is_logged("INFO", "Subscribed to public order book, trade and market stats channels"))
+
+    @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
+    async def test_snapshot_then_contiguous_update_are_routed_and_parsed(self, ws_connect_mock):
+        await self.listen(ws_connect_mock, [payloads.WS_BOOK_SNAPSHOT, book_update(SNAPSHOT_NONCE, 904870),
+                                            book_update(904870, 904900)])
+
+        (snapshot,) = self.queued(self.data_source._snapshot_messages_queue_key)
+        diffs = self.queued(self.data_source._diff_messages_queue_key)
+        self.assertEqual([904870, 904900], [diff["order_book"]["nonce"] for diff in diffs])
+
+        output = asyncio.Queue()
+        await self.data_source._parse_order_book_snapshot_message(snapshot, output)
+        await self.data_source._parse_order_book_diff_message(diffs[0], output)
+        snapshot_message: OrderBookMessage = output.get_nowait()
+        diff_message: OrderBookMessage = output.get_nowait()
+        self.assertEqual((OrderBookMessageType.SNAPSHOT, TRADING_PAIR, SNAPSHOT_NONCE),
+                         (snapshot_message.type, snapshot_message.trading_pair, snapshot_message.update_id))
+        self.assertEqual([2000.0], [bid.price for bid in snapshot_message.bids])
+        self.assertEqual([(2325.0, 99.0), (2341.25, 340.1028)], [(a.price, a.amount) for a in snapshot_message.asks])
+        self.assertEqual((OrderBookMessageType.DIFF, 904870), (diff_message.type, diff_message.update_id))
+        self.assertEqual([(2064.54, 0.3285)], [(a.price, a.amount) for a in diff_message.asks])
+        self.assertAlmostEqual(1774884082.326, diff_message.timestamp, places=3)
+        self.assertEqual(0, self.data_source.gap_count)
+
+    @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
+    async def test_gap_drops_the_update_and_resubscribes_the_book(self, ws_connect_mock):
+        ws = await self.listen(ws_connect_mock, [payloads.WS_BOOK_SNAPSHOT, book_update(SNAPSHOT_NONCE + 3, 904870),
+                                                 book_update(904870, 904900)])
+
+        self.assertEqual([], self.queued(self.data_source._diff_messages_queue_key))
+        self.assertEqual(1, self.data_source.gap_count)
+        self.assertEqual([{"type": "unsubscribe", "channel": "order_book/0"},
+                          {"type": "subscribe", "channel": "order_book/0"}], self.sent(ws)[3:])
+        self.assertTrue(self.is_logged("INFO", f"Order book gap on market 0 (expected begin_nonce {SNAPSHOT_NONCE}, "
+                                               f"got {SNAPSHOT_NONCE + 3})"))
+
+    @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
+    async def test_fresh_snapshot_after_a_gap_restarts_the_sequence(self, ws_connect_mock):
+        resnapshot = payloads.fresh(payloads.WS_BOOK_SNAPSHOT)
+        resnapshot["order_book"]["nonce"] = 905000
+        await self.listen(ws_connect_mock, [payloads.WS_BOOK_SNAPSHOT, book_update(1, 904870), resnapshot,
+                                            book_update(905000, 905010)])
+
+        self.assertEqual(2, len(self.queued(self.data_source._snapshot_messages_queue_key)))
+        self.assertEqual([905010], [d["order_book"]["nonce"] for d in
+                                    self.queued(self.data_source._diff_messages_queue_key)])
+
+    @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
+    async def test_updates_before_the_snapshot_are_dropped(self, ws_connect_mock):
+        await self.listen(ws_connect_mock, [book_update(904800, SNAPSHOT_NONCE), payloads.WS_BOOK_SNAPSHOT])
+
+        self.assertEqual([], self.queued(self.data_source._diff_messages_queue_key))
+        self.assertEqual(1, len(self.queued(self.data_source._snapshot_messages_queue_key)))
+        self.assertEqual(0, self.data_source.gap_count)
+
+    @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
+    async def test_old_format_updates_without_nonces_pass_in_order(self, ws_connect_mock):
+        await self.listen(ws_connect_mock, [payloads.WS_BOOK_SNAPSHOT_OLD, payloads.WS_BOOK_UPDATE_OLD])
+
+        (diff,) = self.queued(self.data_source._diff_messages_queue_key)
+        output = asyncio.Queue()
+        await self.data_source._parse_order_book_diff_message(diff, output)
+        self.assertEqual(995817, output.get_nowait().update_id)
+
+    @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
+    async def test_trades_are_parsed_with_the_taker_side(self, ws_connect_mock):
+        sold = payloads.fresh(payloads.WS_TRADE_UPDATE)
+        sold["trades"][0].update(is_maker_ask=True, trade_id_str="16164557908")
+        await self.listen(ws_connect_mock, [payloads.WS_TRADE_UPDATE_LIVE, sold])
+
+        raw_trades = self.queued(self.data_source._trade_messages_queue_key)
+        output = asyncio.Queue()
+        for raw in raw_trades:
+            await self.data_source._parse_trade_message(raw, output)
+        bought, sold_message = output.get_nowait(), output.get_nowait()
+        self.assertEqual((OrderBookMessageType.TRADE, TRADING_PAIR, "212746642", float(TradeType.BUY.value)),
+                         (bought.type, bought.trading_pair, bought.trade_id, bought.content["trade_type"]))
+        self.assertEqual((4332.51, 0.2308), (bought.content["price"], bought.content["amount"]))
+        self.assertEqual(("16164557908", float(TradeType.SELL.value)),
+                         (sold_message.trade_id, sold_message.content["trade_type"]))
+
+    @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
+    async def test_market_stats_become_funding_info_updates(self, ws_connect_mock):
+        self.data_source._time = lambda: 1774883844.933
+        await self.listen(ws_connect_mock, [payloads.WS_MARKET_STATS_SINGLE])
+
+        (raw,) = self.queued(self.data_source._funding_info_messages_queue_key)
+        output = asyncio.Queue()
+        await self.data_source._parse_funding_info_message(raw, output)
+        update: FundingInfoUpdate = output.get_nowait()
+        self.assertEqual((TRADING_PAIR, Decimal("2064.48"), Decimal("2064.47"), Decimal("0.00000001")),
+                         (update.trading_pair, update.index_price, update.mark_price, update.rate))
+        self.assertEqual(1774890000, update.next_funding_utc_timestamp)
+        # Once market_stats arrived, funding info needs no REST call.
+        info = await self.data_source.get_funding_info(TRADING_PAIR)
+        self.assertEqual((Decimal("2064.47"), Decimal("0.00000001")), (info.mark_price, info.rate))
+
+    @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
+    async def test_ping_is_answered_and_error_frames_are_logged(self, ws_connect_mock):
+        already_subscribed = {"error": {"code": 30003, "message": "Already Subscribed to : trade:0"}}
+        ws = await self.listen(ws_connect_mock, [payloads.WS_PING, already_subscribed])
+
+        self.assertEqual({"type": "pong"}, self.sent(ws)[-1])
+        self.assertTrue(self.is_logged("WARNING", "Lighter WebSocket error: {'code': 30003"))
+        self.assertFalse(self.listening_task.done())
+
+    @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
+    async def test_subscribe_and_unsubscribe_a_pair_while_connected(self, ws_connect_mock):
+        ws = await self.listen(ws_connect_mock, [payloads.WS_CONNECTED])
+        self.data_source.remove_trading_pair(TRADING_PAIR)
+
+        self.assertTrue(await self.data_source.subscribe_to_trading_pair(TRADING_PAIR))
+        self.assertTrue(await self.data_source.unsubscribe_from_trading_pair(TRADING_PAIR))
+
+        channels = ["order_book/0", "trade/0", "market_stats/0"]
+        self.assertEqual([{"type": "subscribe", "channel": c} for c in channels]
+                         + [{"type": "unsubscribe", "channel": c} for c in channels], self.sent(ws)[3:])
+        self.assertNotIn(TRADING_PAIR, self.data_source._trading_pairs)
+
+    async def test_subscribe_without_connection_is_refused(self):
+        self.assertFalse(await self.data_source.subscribe_to_trading_pair(TRADING_PAIR))
+        self.assertFalse(await self.data_source.unsubscribe_from_trading_pair(TRADING_PAIR))
+        self.assertTrue(self.is_logged("WARNING", f"Cannot subscribe to {TRADING_PAIR}"))
+
+    @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
+    async def test_periodic_snapshot_request_resubscribes_the_books(self, ws_connect_mock):
+        ws = await self.listen(ws_connect_mock, [payloads.WS_BOOK_SNAPSHOT])
+
+        await self.data_source._request_order_book_snapshots(asyncio.Queue())
+
+        self.assertEqual([{"type": "unsubscribe", "channel": "order_book/0"},
+                          {"type": "subscribe", "channel": "order_book/0"}], self.sent(ws)[3:])
+        self.assertIsNone(self.data_source._last_nonce[0])
+
+    @aioresponses()
+    async def test_rest_snapshot_sums_orders_into_levels(self, mock_api):
+        orders = payloads.fresh(payloads.ORDER_BOOK_ORDERS)
+        orders["bids"].append(dict(orders["bids"][0], order_index=1, remaining_base_amount="0.5875"))
+        mock_api.get(url_pattern(CONSTANTS.ORDER_BOOK_ORDERS_PATH), body=json.dumps(orders))
+
+        message = await self.data_source._order_book_snapshot(TRADING_PAIR)
+
+        self.assertEqual((OrderBookMessageType.SNAPSHOT, TRADING_PAIR), (message.type, message.trading_pair))
+        self.assertEqual([(2361.17, 4.0)], [(bid.price, bid.amount) for bid in message.bids])
+        self.assertEqual([(2361.32, 0.0317)], [(ask.price, ask.amount) for ask in message.asks])
+        (request,) = mock_api.requests.values()
+        self.assertEqual({"market_id": 0, "limit": 250}, request[0].kwargs["params"])
+
+    @aioresponses()
+    async def test_rest_funding_info_uses_lighters_rate_and_the_last_trade_price(self, mock_api):
+        mock_api.get(url_pattern(CONSTANTS.FUNDING_RATES_PATH), body=json.dumps(payloads.FUNDING_RATES))
+        mock_api.get(url_pattern(CONSTANTS.ORDER_BOOK_DETAILS_PATH), body=json.dumps(payloads.ORDER_BOOK_DETAILS))
+        self.data_source._time = lambda: 1777945103.0
+
+        info = await self.data_source.get_funding_info(TRADING_PAIR)
+
+        self.assertEqual((Decimal("2361.31"), Decimal("2361.31")), (info.index_price, info.mark_price))
+        self.assertEqual(Decimal("0.00009599999999999999") / 8, info.rate)
+        self.assertEqual(1777946400, info.next_funding_utc_timestamp)
+
+    @aioresponses()
+    async def test_last_traded_prices_come_from_the_connector(self, mock_api):
+        mock_api.get(url_pattern(CONSTANTS.ORDER_BOOK_DETAILS_PATH), body=json.dumps(payloads.ORDER_BOOK_DETAILS))
+
+        prices = await self.data_source.get_last_traded_prices([TRADING_PAIR])
+
+        self.assertEqual({TRADING_PAIR: 2361.31}, prices)

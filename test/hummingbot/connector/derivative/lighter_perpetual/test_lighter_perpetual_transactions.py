@@ -1,0 +1,313 @@
+import asyncio
+import json
+import logging
+import re
+import threading
+import unittest
+from typing import List
+from unittest.mock import patch
+
+from aioresponses import aioresponses
+
+from hummingbot.connector.derivative.lighter_perpetual import (
+    lighter_perpetual_constants as CONSTANTS,
+    lighter_perpetual_web_utils as web_utils,
+)
+from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_transactions import (
+    LighterKeyError,
+    LighterTransactionClient,
+    LighterTransactionError,
+    _PendingTx,
+)
+from test.hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_payloads as payloads
+
+SEND_TX_URL = web_utils.public_rest_url(CONSTANTS.SEND_TX_PATH)
+SEND_TX_BATCH_URL = web_utils.public_rest_url(CONSTANTS.SEND_TX_BATCH_PATH)
+NEXT_NONCE_URL = re.compile("^" + re.escape(web_utils.public_rest_url(CONSTANTS.NEXT_NONCE_PATH)) + r"\?.*$")
+TRANSACTIONS_MODULE = "hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_transactions"
+
+
+def nonce_body(nonce: int) -> str:
+    return json.dumps({"code": 200, "nonce": nonce})
+
+
+class LighterTransactionClientTests(unittest.IsolatedAsyncioTestCase):
+    # Receives the client's log records (see handle).
+    level = logging.DEBUG
+
+    async def asyncSetUp(self):
+        self.log_records: List[logging.LogRecord] = []
+        self.client = self.create_client(payloads.API_PRIVATE_KEY)
+        self.client.logger().setLevel(logging.DEBUG)
+        self.client.logger().addHandler(self)
+        self.mock_api = aioresponses()
+        self.mock_api.start()
+        self.addCleanup(self.mock_api.stop)
+
+    async def asyncTearDown(self):
+        self.client.logger().removeHandler(self)
+        await self.client.stop()
+
+    def handle(self, record: logging.LogRecord):
+        self.log_records.append(record)
+
+    @staticmethod
+    def create_client(private_key: str) -> LighterTransactionClient:
+        return LighterTransactionClient(api_factory=web_utils.build_api_factory(),
+                                        account_index=payloads.ACCOUNT_INDEX, api_key_index=payloads.API_KEY_INDEX,
+                                        api_private_key=private_key)
+
+    def create_order(self, client_order_index: int, is_ask: bool = False):
+        return self.client.create_order(market_index=0, client_order_index=client_order_index, base_amount=15000,
+                                        price=236131, is_ask=is_ask, order_type=CONSTANTS.ORDER_TYPE_LIMIT,
+                                        time_in_force=CONSTANTS.TIME_IN_FORCE_GTT, reduce_only=False,
+                                        order_expiry=-1)
+
+    def sent(self, url: str) -> List[dict]:
+        calls = [call for key, calls in self.mock_api.requests.items() if str(key[1]) == url for call in calls]
+        return [web_utils.decode_form(call.kwargs["data"], call.kwargs["headers"]["Content-Type"]) for call in calls]
+
+    def nonce_reads(self) -> int:
+        return sum(len(calls) for key, calls in self.mock_api.requests.items()
+                   if key[1].path.endswith(CONSTANTS.NEXT_NONCE_PATH))
+
+    def tx_infos(self, url: str) -> List[dict]:
+        infos = []
+        for fields in self.sent(url):
+            raw = json.loads(fields["tx_infos"]) if "tx_infos" in fields else [fields["tx_info"]]
+            infos.extend(json.loads(info) for info in raw)
+        return infos
+
+    async def test_start_reads_the_nonce_once(self):
+        self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(33))
+        self.mock_api.post(SEND_TX_URL, body=json.dumps(payloads.SEND_TX_OK))
+
+        await self.client.start()
+        self.assertEqual(1, self.nonce_reads())
+        await self.client.submit(self.create_order(1))
+
+        self.assertEqual(1, self.nonce_reads())
+        self.assertEqual([33], [info["Nonce"] for info in self.tx_infos(SEND_TX_URL)])
+
+    async def test_nonce_unreadable_at_start_is_read_before_the_first_transaction(self):
+        self.mock_api.get(NEXT_NONCE_URL, status=503)
+        self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(33))
+        self.mock_api.post(SEND_TX_URL, body=json.dumps(payloads.SEND_TX_OK))
+
+        await self.client.start()
+        await self.client.submit(self.create_order(1))
+
+        self.assertTrue(any(record.getMessage().startswith("Could not read the Lighter nonce yet")
+                            for record in self.log_records))
+        self.assertEqual(2, self.nonce_reads())
+        self.assertEqual([33], [info["Nonce"] for info in self.tx_infos(SEND_TX_URL)])
+
+    async def test_orders_queued_together_leave_in_one_batch_with_consecutive_nonces(self):
+        self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(payloads.NEXT_NONCE))
+        hashes = [f"{index:080x}" for index in range(3)]
+        self.mock_api.post(SEND_TX_BATCH_URL, body=json.dumps({"code": 200, "tx_hash": hashes}))
+
+        results = await asyncio.gather(*(self.client.submit(self.create_order(index)) for index in (101, 102, 103)))
+
+        self.assertEqual(hashes, list(results))
+        (fields,) = self.sent(SEND_TX_BATCH_URL)
+        self.assertEqual([CONSTANTS.TX_TYPE_CREATE_ORDER] * 3, json.loads(fields["tx_types"]))
+        infos = self.tx_infos(SEND_TX_BATCH_URL)
+        self.assertEqual([101, 102, 103], [info["ClientOrderIndex"] for info in infos])
+        self.assertEqual([19, 20, 21], [info["Nonce"] for info in infos])
+        self.assertEqual({(payloads.ACCOUNT_INDEX, payloads.API_KEY_INDEX)},
+                         {(info["AccountIndex"], info["ApiKeyIndex"]) for info in infos})
+        self.assertEqual([], self.sent(SEND_TX_URL))
+        self.assertEqual(1, self.nonce_reads())
+
+    async def test_batches_hold_at_most_the_exchange_limit(self):
+        self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(payloads.NEXT_NONCE))
+        self.mock_api.post(SEND_TX_BATCH_URL, body=json.dumps(
+            {"code": 200, "tx_hash": [f"{i:080x}" for i in range(CONSTANTS.MAX_TX_PER_BATCH)]}))
+        self.mock_api.post(SEND_TX_URL, body=json.dumps(payloads.SEND_TX_OK))
+
+        count = CONSTANTS.MAX_TX_PER_BATCH + 1
+        results = await asyncio.gather(*(self.client.submit(self.create_order(index)) for index in range(1, count + 1)))
+
+        self.assertEqual(payloads.SEND_TX_OK["tx_hash"], results[-1])
+        self.assertEqual(CONSTANTS.MAX_TX_PER_BATCH, len(self.tx_infos(SEND_TX_BATCH_URL)))
+        self.assertEqual([payloads.NEXT_NONCE + count - 1], [info["Nonce"] for info in self.tx_infos(SEND_TX_URL)])
+
+    async def test_invalid_nonce_answer_makes_the_next_transaction_reread_the_nonce(self):
+        self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(payloads.NEXT_NONCE))
+        self.mock_api.post(SEND_TX_URL, status=400, body=json.dumps(payloads.INVALID_NONCE))
+
+        with self.assertRaises(LighterTransactionError) as context:
+            await self.client.submit(self.create_order(1))
+
+        self.assertEqual(CONSTANTS.CODE_INVALID_NONCE, context.exception.code)
+        self.assertIn("invalid nonce", str(context.exception))
+        # Another client of the same key used nonces meanwhile: the exchange now expects 40.
+        self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(40))
+        self.mock_api.post(SEND_TX_URL, body=json.dumps(payloads.SEND_TX_OK))
+
+        self.assertEqual(payloads.SEND_TX_OK["tx_hash"], await self.client.submit(self.create_order(2)))
+
+        self.assertEqual([19, 40], [info["Nonce"] for info in self.tx_infos(SEND_TX_URL)])
+        self.assertEqual(2, self.nonce_reads())
+
+    async def test_rate_limited_transaction_resyncs_and_the_next_succeeds(self):
+        self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(payloads.NEXT_NONCE))
+        self.mock_api.post(SEND_TX_URL, status=429, body="Too Many Requests")
+        # The re-read shows the throttled transaction did not use its nonce.
+        self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(payloads.NEXT_NONCE))
+
+        with self.assertRaises(LighterTransactionError) as context:
+            await self.client.submit(self.create_order(1))
+
+        self.assertIn("HTTP 429", str(context.exception))
+        self.mock_api.post(SEND_TX_URL, body=json.dumps(payloads.SEND_TX_OK))
+        self.assertEqual(payloads.SEND_TX_OK["tx_hash"], await self.client.submit(self.create_order(2)))
+        self.assertEqual([19, 19], [info["Nonce"] for info in self.tx_infos(SEND_TX_URL)])
+        self.assertEqual(2, self.nonce_reads())
+
+    async def test_timed_out_transaction_counts_as_accepted_when_its_nonce_was_consumed(self):
+        self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(payloads.NEXT_NONCE))
+        self.mock_api.post(SEND_TX_URL, exception=asyncio.TimeoutError())
+        self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(payloads.NEXT_NONCE + 1))
+        signed = []
+        sign = self.create_order(7)
+
+        def recording_sign(signer, nonce, api_key_index):
+            signed.append(sign(signer, nonce, api_key_index))
+            return signed[-1]
+
+        tx_hash = await self.client.submit(recording_sign)
+
+        # No answer came, so the hash is the one the signer computed for the transaction.
+        self.assertEqual(signed[0][2], tx_hash)
+        self.assertRegex(tx_hash, "^[0-9a-f]{80}$")
+        self.assertEqual(2, self.nonce_reads())
+
+    async def test_timed_out_transaction_fails_when_its_nonce_was_not_consumed(self):
+        self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(payloads.NEXT_NONCE), repeat=True)
+        self.mock_api.post(SEND_TX_URL, exception=asyncio.TimeoutError())
+
+        with self.assertRaises(LighterTransactionError) as context:
+            await self.client.submit(self.create_order(7))
+
+        self.assertIn("No answer from Lighter", str(context.exception))
+
+    async def test_server_error_with_unreadable_nonce_fails_and_resyncs_later(self):
+        self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(payloads.NEXT_NONCE))
+        self.mock_api.post(SEND_TX_URL, status=502)
+        self.mock_api.get(NEXT_NONCE_URL, status=502)
+
+        with self.assertRaises(LighterTransactionError) as context:
+            await self.client.submit(self.create_order(1))
+
+        self.assertIn("Lighter server error (HTTP 502); the nonce could not be re-read", str(context.exception))
+        self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(25))
+        self.mock_api.post(SEND_TX_URL, body=json.dumps(payloads.SEND_TX_OK))
+        await self.client.submit(self.create_order(2))
+        self.assertEqual([19, 25], [info["Nonce"] for info in self.tx_infos(SEND_TX_URL)])
+
+    async def test_signer_refusal_fails_only_that_transaction_and_gives_its_nonce_back(self):
+        self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(payloads.NEXT_NONCE))
+        self.mock_api.post(SEND_TX_URL, body=json.dumps(payloads.SEND_TX_OK))
+
+        too_large, valid = await asyncio.gather(
+            self.client.submit(self.create_order(CONSTANTS.MAX_CLIENT_ORDER_INDEX + 1)),
+            self.client.submit(self.create_order(5)), return_exceptions=True)
+
+        self.assertIsInstance(too_large, LighterTransactionError)
+        self.assertIn("The signer refused the transaction: ClientOrderIndex", str(too_large))
+        self.assertEqual(payloads.SEND_TX_OK["tx_hash"], valid)
+        self.assertEqual([(5, 19)], [(info["ClientOrderIndex"], info["Nonce"])
+                                     for info in self.tx_infos(SEND_TX_URL)])
+
+    async def test_unknown_api_key_answer_raises_a_key_error(self):
+        self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(payloads.NEXT_NONCE))
+        self.mock_api.post(SEND_TX_URL, status=400, body=json.dumps(payloads.API_KEY_NOT_FOUND))
+
+        with self.assertRaises(LighterKeyError) as context:
+            await self.client.submit(self.create_order(1))
+
+        self.assertEqual(CONSTANTS.CODE_API_KEY_NOT_FOUND, context.exception.code)
+
+    async def test_cancel_cancel_all_and_leverage_transactions(self):
+        self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(payloads.NEXT_NONCE))
+        self.mock_api.post(SEND_TX_BATCH_URL, body=json.dumps({"code": 200, "tx_hash": ["a" * 80, "b" * 80,
+                                                                                        "c" * 80]}))
+
+        await asyncio.gather(self.client.submit(self.client.cancel_order(0, 101)),
+                             self.client.submit(self.client.cancel_all_orders()),
+                             self.client.submit(self.client.update_leverage(0, 500)))
+
+        (fields,) = self.sent(SEND_TX_BATCH_URL)
+        self.assertEqual([CONSTANTS.TX_TYPE_CANCEL_ORDER, CONSTANTS.TX_TYPE_CANCEL_ALL_ORDERS,
+                          CONSTANTS.TX_TYPE_UPDATE_LEVERAGE], json.loads(fields["tx_types"]))
+        cancel, cancel_all, leverage = self.tx_infos(SEND_TX_BATCH_URL)
+        self.assertEqual((0, 101), (cancel["MarketIndex"], cancel["Index"]))
+        self.assertEqual(CONSTANTS.CANCEL_ALL_IMMEDIATE, cancel_all["TimeInForce"])
+        self.assertEqual((0, 500, CONSTANTS.CROSS_MARGIN_MODE),
+                         (leverage["MarketIndex"], leverage["InitialMarginFraction"], leverage["MarginMode"]))
+
+    async def test_signing_runs_off_the_event_loop_thread(self):
+        self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(payloads.NEXT_NONCE))
+        self.mock_api.post(SEND_TX_URL, body=json.dumps(payloads.SEND_TX_OK))
+        sign = self.create_order(3)
+        threads = []
+
+        def recording_sign(signer, nonce, api_key_index):
+            threads.append(threading.current_thread())
+            return sign(signer, nonce, api_key_index)
+
+        await self.client.submit(recording_sign)
+
+        self.assertEqual(1, len(threads))
+        self.assertIsNot(threading.current_thread(), threads[0])
+        self.assertTrue(threads[0].name.startswith("lighter-signer"))
+
+    async def test_malformed_private_key_raises_a_clear_error_without_the_key(self):
+        for bad_key in ("0x" + "g" * 80, "ab" * 10):
+            client = self.create_client(bad_key)
+
+            with self.assertRaises(LighterKeyError) as context:
+                await client.start()
+
+            message = str(context.exception)
+            self.assertIn("not a valid key", message)
+            self.assertNotIn(bad_key.removeprefix("0x"), message)
+            self.assertTrue(all(bad_key.removeprefix("0x") not in record.getMessage() for record in self.log_records))
+            with self.assertRaises(LighterKeyError):
+                await client.submit(self.create_order(1))
+
+    async def test_auth_token_is_cached_and_refreshed_near_expiry(self):
+        now = 1_780_000_000.0
+        with patch(f"{TRANSACTIONS_MODULE}.time.time", return_value=now):
+            first = await self.client.auth_token()
+            again = await self.client.auth_token()
+        margin_left = now + CONSTANTS.AUTH_TOKEN_LIFETIME - CONSTANTS.AUTH_TOKEN_REFRESH_MARGIN
+        with patch(f"{TRANSACTIONS_MODULE}.time.time", return_value=margin_left - 1):
+            still = await self.client.auth_token()
+        with patch(f"{TRANSACTIONS_MODULE}.time.time", return_value=margin_left + 1):
+            refreshed = await self.client.auth_token()
+
+        self.assertIs(first, again)
+        self.assertIs(first, still)
+        self.assertNotEqual(first, refreshed)
+        deadline, account, key, signature = first.split(":")
+        self.assertEqual((int(now) + CONSTANTS.AUTH_TOKEN_LIFETIME, payloads.ACCOUNT_INDEX, payloads.API_KEY_INDEX),
+                         (int(deadline), int(account), int(key)))
+        self.assertRegex(signature, "^[0-9a-f]{160}$")
+        self.assertEqual(int(margin_left + 1) + CONSTANTS.AUTH_TOKEN_LIFETIME, int(refreshed.split(":")[0]))
+        self.assertEqual(0, len(self.mock_api.requests))
+
+    async def test_stop_fails_transactions_still_queued(self):
+        self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(payloads.NEXT_NONCE))
+        await self.client.start()
+        # Queued but not yet taken by the dispatcher, as when the connector stops in between.
+        future = asyncio.get_running_loop().create_future()
+        self.client._queue.put_nowait(_PendingTx(sign=self.create_order(1), future=future))
+
+        await self.client.stop()
+
+        with self.assertRaises(LighterTransactionError):
+            future.result()
+        self.assertIsNone(self.client._signer)
