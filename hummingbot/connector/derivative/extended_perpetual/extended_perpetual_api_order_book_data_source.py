@@ -134,7 +134,8 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
                 self.logger().warning(f"No order book from the {trading_pair} stream yet; using the REST book.")
         if not mirror.ready.is_set():
             bids, asks = await self._rest_order_book(trading_pair)
-            mirror.reset(bids, asks)
+            if not mirror.ready.is_set():  # a stream book that came meanwhile is the newer one
+                mirror.reset(bids, asks)
         mirror.emitting = True
         return OrderBookMessage(OrderBookMessageType.SNAPSHOT, {
             "trading_pair": trading_pair,

@@ -37,7 +37,6 @@ MAX_ORDER_ID_LEN = 32
 MARKETS_PATH = "/info/markets"
 MARKET_STATS_PATH = "/info/markets/{market}/stats"
 ORDER_BOOK_PATH = "/info/markets/{market}/orderbook"
-ACCOUNT_INFO_PATH = "/user/account/info"
 BALANCE_PATH = "/user/balance"
 POSITIONS_PATH = "/user/positions"
 ORDER_BY_EXTERNAL_ID_PATH = "/user/orders/external/{external_id}"
@@ -48,7 +47,7 @@ FUNDING_PAYMENTS_PATH = "/user/funding/history"
 ORDER_PATH = "/user/order"
 MASS_CANCEL_PATH = "/user/order/massCancel"
 REST_PATHS = (
-    MARKETS_PATH, MARKET_STATS_PATH, ORDER_BOOK_PATH, ACCOUNT_INFO_PATH, BALANCE_PATH, POSITIONS_PATH,
+    MARKETS_PATH, MARKET_STATS_PATH, ORDER_BOOK_PATH, BALANCE_PATH, POSITIONS_PATH,
     ORDER_BY_EXTERNAL_ID_PATH, ACCOUNT_TRADES_PATH, FEES_PATH, LEVERAGE_PATH, FUNDING_PAYMENTS_PATH, ORDER_PATH,
     MASS_CANCEL_PATH,
 )
@@ -99,10 +98,14 @@ TRADES_MAX_PAGES = 10
 
 # Market statuses (x10 examples' markets schema). Listed markets can be tracked; only tradable ones take new
 # positions, REDUCE_ONLY ones take orders that close.
+MARKET_STATUSES = ("ACTIVE", "REDUCE_ONLY", "DELISTED", "PRELISTED", "DISABLED")
 LISTED_MARKET_STATUSES = ("ACTIVE", "REDUCE_ONLY", "PRELISTED")
 OPENING_MARKET_STATUSES = ("ACTIVE", "PRELISTED")
 REDUCE_ONLY_MARKET_STATUS = "REDUCE_ONLY"
 PERPETUAL_MARKET_TYPE = "PERPETUAL"
+MARKET_TYPES = (PERPETUAL_MARKET_TYPE, "SPOT")
+# A market every domain lists, asked for by the network check (the full market list is large).
+NETWORK_CHECK_MARKET = "BTC-USD"
 
 # Order statuses (x10 OrderStatus + TRIGGERED, which ccxt reads as open). REJECTED orders never rested.
 ORDER_STATE = {
@@ -135,4 +138,3 @@ STREAM_INDEX_PRICE = "IP"
 # HTTP statuses with a meaning of their own: 401 bad API key, 404 "not found" (and a zero balance).
 HTTP_UNAUTHORIZED = 401
 HTTP_NOT_FOUND = 404
-HTTP_RATE_LIMITED = 429

@@ -39,8 +39,8 @@ from hummingbot.core.utils.estimate_fee import build_perpetual_trade_fee
 from hummingbot.core.web_assistant.connections.data_types import RESTMethod
 from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFactory
 
-# Fills seen before the order's exchange id was known are kept (up to this many) for when it is.
-MAX_PENDING_FILLS = 1_000
+# Exchange ids of recent orders, and fills seen before their order's exchange id was known, kept up to this many.
+MAX_LINKED_ORDERS = 1_000
 _ZERO = Decimal(0)
 
 
@@ -74,6 +74,7 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         self._market_status: Dict[str, str] = {}
         self._fee_rates: Dict[str, parsers.FeeRates] = {}
         self._pending_fills: "OrderedDict[str, List[parsers.AccountTrade]]" = OrderedDict()
+        self._client_ids_by_exchange_id: "OrderedDict[str, str]" = OrderedDict()
         super().__init__(balance_asset_limit, rate_limits_share_pct)
         self._transactions = ExtendedTransactionClient(
             self._web_assistants_factory, api_key=self._api_key,
@@ -176,7 +177,7 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
     # ----- markets -----
 
     async def _make_network_check_request(self):
-        await self._api_get(path_url=CONSTANTS.MARKETS_PATH, params={"market": "BTC-USD"},
+        await self._api_get(path_url=CONSTANTS.MARKETS_PATH, params={"market": CONSTANTS.NETWORK_CHECK_MARKET},
                             limit_id=CONSTANTS.MARKETS_PATH)
 
     async def _format_trading_rules(self, exchange_info_dict: Dict[str, Any]) -> List[TradingRule]:
@@ -223,14 +224,14 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
                                        limit_id=CONSTANTS.MARKET_STATS_PATH)
         return float(parsers.parse_market_stats(response["data"]).last_price)
 
-    def _mark_price(self, trading_pair: str) -> Optional[Decimal]:
-        """The streamed mark price, else the one of the last markets poll."""
+    def _mark_price(self, trading_pair: str, live_only: bool = False) -> Optional[Decimal]:
+        """The streamed mark price; unless `live_only`, else the one of the last markets poll (up to 30 min old)."""
         try:
             mark = Decimal(self.get_funding_info(trading_pair).mark_price)
         except KeyError:
             mark = _ZERO
         spec = self._markets.get(trading_pair)
-        if mark <= 0 and spec is not None and spec.stats is not None:
+        if mark <= 0 and not live_only and spec is not None and spec.stats is not None:
             mark = spec.stats.mark_price
         return mark if mark > 0 else None
 
@@ -279,7 +280,8 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         pair = spec.trading_pair
         problem = None
         max_value = spec.max_market_order_value if is_market else spec.max_limit_order_value
-        mark = self._mark_price(pair)
+        # An old mark price could refuse a valid order: the cap is checked against the streamed one only.
+        mark = self._mark_price(pair, live_only=True)
         if amount < spec.min_order_size:
             problem = f"Order amount {amount} is below the minimum order size {spec.min_order_size} of {pair}."
         elif amount % spec.min_order_size_change != 0:
@@ -325,7 +327,7 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
 
     async def _place_order_and_process_update(self, order: InFlightOrder, **kwargs) -> str:
         exchange_order_id = await super()._place_order_and_process_update(order, **kwargs)
-        self._apply_pending_fills(exchange_order_id)
+        self._link_order(order.client_order_id, exchange_order_id)
         return exchange_order_id
 
     async def _place_cancel(self, order_id: str, tracked_order: InFlightOrder) -> bool:
@@ -388,10 +390,18 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
                            fill_timestamp=trade.timestamp, fill_price=trade.price, fill_base_amount=trade.amount,
                            fill_quote_amount=trade.price * trade.amount, fee=fee, is_taker=trade.is_taker)
 
+    def _link_order(self, client_order_id: str, exchange_order_id: str):
+        """Remembers which client order an exchange id belongs to (fills on the stream name only the latter) and
+        applies the fills that arrived before the link was known."""
+        self._client_ids_by_exchange_id[exchange_order_id] = client_order_id
+        while len(self._client_ids_by_exchange_id) > MAX_LINKED_ORDERS:
+            self._client_ids_by_exchange_id.popitem(last=False)
+        for trade in self._pending_fills.pop(exchange_order_id, []):
+            self._process_fill(trade)
+
     def _fillable_order(self, trade: parsers.AccountTrade) -> Optional[InFlightOrder]:
-        order = None
-        if trade.external_id is not None:
-            order = self._order_tracker.all_fillable_orders.get(trade.external_id)
+        client_order_id = trade.external_id or self._client_ids_by_exchange_id.get(trade.exchange_order_id)
+        order = self._order_tracker.all_fillable_orders.get(client_order_id) if client_order_id else None
         return order or self._order_tracker.all_fillable_orders_by_exchange_order_id.get(trade.exchange_order_id)
 
     def _process_fill(self, trade: parsers.AccountTrade):
@@ -399,14 +409,10 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         if order is not None:
             self._order_tracker.process_trade_update(self._trade_update(order, trade))
         elif any(o.exchange_order_id is None for o in self._order_tracker.all_fillable_orders.values()):
-            # The fill may belong to an order whose placement answer has not arrived yet.
+            # The fill may belong to an order whose exchange id is not known yet.
             self._pending_fills.setdefault(trade.exchange_order_id, []).append(trade)
-            while len(self._pending_fills) > MAX_PENDING_FILLS:
+            while len(self._pending_fills) > MAX_LINKED_ORDERS:
                 self._pending_fills.popitem(last=False)
-
-    def _apply_pending_fills(self, exchange_order_id: str):
-        for trade in self._pending_fills.pop(exchange_order_id, []):
-            self._process_fill(trade)
 
     async def _all_trade_updates_for_order(self, order: InFlightOrder) -> List[TradeUpdate]:
         market = await self.exchange_symbol_associated_to_pair(trading_pair=order.trading_pair)
@@ -572,8 +578,8 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             info = parsers.parse_order(row)
             order = self._order_tracker.all_updatable_orders.get(info.external_id) if info is not None else None
             if order is not None:
+                self._link_order(order.client_order_id, info.exchange_order_id)
                 self._order_tracker.process_order_update(self._order_update(order, info))
-                self._apply_pending_fills(info.exchange_order_id)
         if data.get("isSnapshot") and self._order_tracker.all_fillable_orders:
             # Sent on every (re)connection: what changed while the stream was down is recovered over REST.
             safe_ensure_future(self._recover_after_reconnect())

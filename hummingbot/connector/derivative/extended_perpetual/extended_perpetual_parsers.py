@@ -126,10 +126,14 @@ def market_entries(response: Any) -> List[Dict[str, Any]]:
 def market_listing(entry: Dict[str, Any]) -> Optional[Tuple[str, str]]:
     """(exchange symbol, trading pair) of a listed perpetual market; None for spot, delisted or disabled ones."""
     name, base, quote = entry.get("name"), entry.get("assetName"), entry.get("collateralAssetName")
-    market_type = entry.get("type", CONSTANTS.PERPETUAL_MARKET_TYPE)
+    market_type, status = entry.get("type", CONSTANTS.PERPETUAL_MARKET_TYPE), entry.get("status")
+    if market_type not in CONSTANTS.MARKET_TYPES:
+        _unknown("market type", market_type)
+    if status not in CONSTANTS.MARKET_STATUSES:
+        _unknown("market status", status)
     if not (name and base and quote) or market_type != CONSTANTS.PERPETUAL_MARKET_TYPE:
         return None
-    if entry.get("status") not in CONSTANTS.LISTED_MARKET_STATUSES:
+    if status not in CONSTANTS.LISTED_MARKET_STATUSES:
         return None
     return str(name), f"{base}-{quote}"
 

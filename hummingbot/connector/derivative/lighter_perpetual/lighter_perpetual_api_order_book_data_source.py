@@ -44,7 +44,18 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
         return await self._connector.trading_pair_associated_to_exchange_symbol(symbol=str(market_id))
 
     async def get_last_traded_prices(self, trading_pairs: List[str], domain: Optional[str] = None) -> Dict[str, float]:
-        return await self._connector.get_last_traded_prices(trading_pairs=trading_pairs)
+        """Hummingbot asks every 5 s in a quiet market; market_stats carries the price, so REST is only the fallback
+        (on a Standard account those polls alone would take a fifth of the 60 requests a minute)."""
+        prices, missing = {}, []
+        for trading_pair in trading_pairs:
+            stats = self._market_stats.get(await self._market_id(trading_pair))
+            if stats is not None and stats.last_trade_price:
+                prices[trading_pair] = float(stats.last_trade_price)
+            else:
+                missing.append(trading_pair)
+        if missing:
+            prices.update(await self._connector.get_last_traded_prices(trading_pairs=missing))
+        return prices
 
     async def _order_book_snapshot(self, trading_pair: str) -> OrderBookMessage:
         """The REST book lists individual orders; it is summed into price levels. It only seeds the book: the

@@ -1,6 +1,6 @@
 import asyncio
 from decimal import Decimal
-from typing import Any, AsyncIterable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, AsyncIterable, Callable, Dict, Iterable, List, Optional, Tuple
 
 from bidict import bidict
 
@@ -326,17 +326,48 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
 
     # --- order status and fills over REST ------------------------------------------------------------------------
 
+    async def _fetch_orders(self, market_id: int, inactive: bool) -> Dict[str, parsers.LighterOrder]:
+        path = CONSTANTS.INACTIVE_ORDERS_PATH if inactive else CONSTANTS.ACTIVE_ORDERS_PATH
+        extra = {"limit": 100} if inactive else {}
+        response = await self._api_get(path_url=path, is_auth_required=True, limit_id=path,
+                                       params={"account_index": self._account_index, "market_id": market_id, **extra})
+        orders = (parsers.parse_order(raw) for raw in response.get("orders") or [])
+        return {order.client_order_id: order for order in orders if order is not None}
+
+    async def _exchange_orders(self, market_id: int, client_order_ids: set) -> Dict[str, parsers.LighterOrder]:
+        """The exchange's view of these orders: the active list, then the inactive one only for those not active."""
+        active = await self._fetch_orders(market_id, inactive=False)
+        found = {cid: order for cid, order in active.items() if cid in client_order_ids}
+        if client_order_ids - found.keys():
+            inactive = await self._fetch_orders(market_id, inactive=True)
+            found.update({cid: order for cid, order in inactive.items() if cid in client_order_ids - found.keys()})
+        return found
+
     async def _request_order_status(self, tracked_order: InFlightOrder) -> OrderUpdate:
         market = self._market(tracked_order.trading_pair)
-        params = {"account_index": self._account_index, "market_id": market.market_id}
-        for path, extra in ((CONSTANTS.ACTIVE_ORDERS_PATH, {}), (CONSTANTS.INACTIVE_ORDERS_PATH, {"limit": 100})):
-            response = await self._api_get(path_url=path, params={**params, **extra}, is_auth_required=True,
-                                           limit_id=path)
-            for raw in response.get("orders") or []:
-                order = parsers.parse_order(raw)
-                if order is not None and order.client_order_id == tracked_order.client_order_id:
-                    return self._order_update(tracked_order, order)
-        raise _OrderNotFound(f"Order {tracked_order.client_order_id} is not on Lighter.")
+        order = (await self._exchange_orders(market.market_id, {tracked_order.client_order_id})).get(
+            tracked_order.client_order_id)
+        if order is None:
+            raise _OrderNotFound(f"Order {tracked_order.client_order_id} is not on Lighter.")
+        return self._order_update(tracked_order, order)
+
+    async def _update_orders_with_error_handler(self, orders: List[InFlightOrder], error_handler: Callable):
+        """One or two requests a market for all of its tracked orders, instead of one or two an order."""
+        for trading_pair, market_orders in _by_trading_pair(orders).items():
+            try:
+                found = await self._exchange_orders(self._market(trading_pair).market_id,
+                                                    {order.client_order_id for order in market_orders})
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                for order in market_orders:
+                    await error_handler(order, error)
+                continue
+            for order in market_orders:
+                if order.client_order_id in found:
+                    self._order_tracker.process_order_update(self._order_update(order, found[order.client_order_id]))
+                else:
+                    await error_handler(order, _OrderNotFound(f"Order {order.client_order_id} is not on Lighter."))
 
     def _order_update(self, tracked_order: InFlightOrder, order: parsers.LighterOrder) -> OrderUpdate:
         if order.state == OrderState.FAILED:
@@ -356,19 +387,23 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         market = self._market(order.trading_pair)
         return list(self._trade_updates(await self._account_trades(market.market_id), {order.client_order_id: order}))
 
-    async def _recover_fills(self):
-        """After the stream was down, fills it missed are read from the account's own trades, one call a market."""
-        orders = dict(self._order_tracker.all_fillable_orders)
-        for trading_pair in {order.trading_pair for order in orders.values()}:
+    async def _update_orders_fills(self, orders: List[InFlightOrder]):
+        """One request a market for the fills of all its orders, instead of one an order."""
+        for trading_pair, market_orders in _by_trading_pair(orders).items():
             try:
                 trades = await self._account_trades(self._market(trading_pair).market_id)
             except asyncio.CancelledError:
                 raise
             except Exception as e:
-                self.logger().warning(f"Could not recover {trading_pair} fills after a stream gap: {e}")
+                self.logger().warning(f"Could not read {trading_pair} fills from Lighter: {e}")
                 continue
-            for trade_update in self._trade_updates(trades, orders):
+            by_id = {order.client_order_id: order for order in market_orders}
+            for trade_update in self._trade_updates(trades, by_id):
                 self._order_tracker.process_trade_update(trade_update)
+
+    async def _recover_fills(self):
+        """After the stream was down, fills it missed are read from the account's own trades."""
+        await self._update_orders_fills(list(self._order_tracker.all_fillable_orders.values()))
 
     def _trade_updates(self, trades: Iterable[Dict[str, Any]], orders: Dict[str, InFlightOrder]
                        ) -> Iterable[TradeUpdate]:
@@ -502,6 +537,15 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         account = await self._account()
         self._apply_positions(parsers.parse_positions(account.get("positions")))
 
+    def set_position_mode(self, mode: PositionMode):
+        # A strategy asking for HEDGE hears why it cannot have it, through the events it listens to.
+        if mode in self.supported_position_modes():
+            super().set_position_mode(mode)
+        else:
+            message = "Lighter supports one-way positions only."
+            self._fire_position_mode_events(mode, success=False, message=message)
+            self.logger().error(f"Failed to set position mode to {mode}: {message}")
+
     async def _trading_pair_position_mode_set(self, mode: PositionMode, trading_pair: str) -> Tuple[bool, str]:
         if mode == PositionMode.ONEWAY:
             return True, ""
@@ -534,3 +578,10 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
 
 class _OrderNotFound(IOError):
     pass
+
+
+def _by_trading_pair(orders: Iterable[InFlightOrder]) -> Dict[str, List[InFlightOrder]]:
+    grouped: Dict[str, List[InFlightOrder]] = {}
+    for order in orders:
+        grouped.setdefault(order.trading_pair, []).append(order)
+    return grouped

@@ -198,6 +198,19 @@ class OrderBookDataSourceTests(helpers.IsolatedConnections, IsolatedAsyncioTestC
         self.assertEqual([(76213.0, 1.0)], bids)
         self.assertEqual([(76215.0, 0.2)], asks)
 
+    @aioresponses()
+    async def test_stream_book_arriving_during_the_rest_request_wins(self, mock_api):
+        url = web_utils.public_rest_url(CONSTANTS.ORDER_BOOK_PATH.format(market=PAIR))
+
+        def stream_snapshot_meanwhile(*args, **kwargs):
+            self.data_source._on_book_frame(PAIR, snapshot(1, [level("76210", "2")], [level("76216", "3")]))
+
+        mock_api.get(url, body=json.dumps(helpers.payload_objects("extended_11_orderbook.txt")[0]),
+                     callback=stream_snapshot_meanwhile)
+        book_snapshot = await self.data_source._order_book_snapshot(PAIR)
+        self.assertEqual([(76210.0, 2.0)], [(r.price, r.amount) for r in book_snapshot.bids])
+        self.assertEqual([(76216.0, 3.0)], [(r.price, r.amount) for r in book_snapshot.asks])
+
     async def test_trades_and_funding_messages(self):
         trade_frame = helpers.payload_objects("extended_12_trades.txt")[1]
         output = asyncio.Queue()

@@ -6,9 +6,14 @@ that follow Lighter's WebSocket documentation. Tests derive variants with `fresh
 """
 import copy
 import json
+import os
+import unittest
 from typing import Any, Dict
+from unittest.mock import patch
 
 from lighter.signer_client import create_api_key
+
+from hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_constants as CONSTANTS
 
 # A real key pair from the official signer, so that the signer really signs in tests.
 API_PRIVATE_KEY, API_PUBLIC_KEY, _error = create_api_key()
@@ -21,6 +26,15 @@ NEXT_NONCE = 19
 
 def fresh(payload: Dict[str, Any]) -> Dict[str, Any]:
     return copy.deepcopy(payload)
+
+
+def use_default_urls(test_case: unittest.TestCase):
+    """Other tests point the connector at a local emulator through the environment; these mock the default URLs."""
+    environment = patch.dict(os.environ)
+    environment.start()
+    test_case.addCleanup(environment.stop)
+    for variable in (CONSTANTS.REST_URL_ENV_VAR, CONSTANTS.WSS_URL_ENV_VAR):
+        os.environ.pop(variable, None)
 
 
 def _load(text: str) -> Dict[str, Any]:

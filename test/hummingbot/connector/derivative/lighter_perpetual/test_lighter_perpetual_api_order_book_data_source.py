@@ -41,6 +41,7 @@ class LighterPerpetualAPIOrderBookDataSourceTests(unittest.IsolatedAsyncioTestCa
     level = 0
 
     async def asyncSetUp(self):
+        payloads.use_default_urls(self)
         self.log_records = []
         self.mocking_assistant = NetworkMockingAssistant()
         await self.mocking_assistant.async_init()
@@ -258,3 +259,12 @@ class LighterPerpetualAPIOrderBookDataSourceTests(unittest.IsolatedAsyncioTestCa
         prices = await self.data_source.get_last_traded_prices([TRADING_PAIR])
 
         self.assertEqual({TRADING_PAIR: 2361.31}, prices)
+
+    @aioresponses()
+    async def test_last_traded_prices_come_from_market_stats_once_streamed(self, mock_api):
+        await self.data_source._parse_funding_info_message(payloads.WS_MARKET_STATS_SINGLE, asyncio.Queue())
+
+        prices = await self.data_source.get_last_traded_prices([TRADING_PAIR])
+
+        self.assertEqual({TRADING_PAIR: 2064.50}, prices)
+        self.assertEqual(0, len(mock_api.requests))

@@ -52,6 +52,7 @@ class LighterPerpetualDerivativeTests(AbstractPerpetualDerivativeTests.Perpetual
         cls.trading_pair = f"{cls.base_asset}-{cls.quote_asset}"
 
     def setUp(self) -> None:
+        payloads.use_default_urls(self)
         super().setUp()
         self.expected_nonce = payloads.NEXT_NONCE
         # Start the transaction client as start_network does: it reads /nextNonce once, here from a mock of its own,
@@ -459,9 +460,10 @@ class LighterPerpetualDerivativeTests(AbstractPerpetualDerivativeTests.Perpetual
     def configure_failed_set_position_mode(self, position_mode: PositionMode, mock_api: aioresponses,
                                            callback: Optional[Callable] = lambda *args, **kwargs: None
                                            ) -> Tuple[str, str]:
+        # No request: Lighter has no HEDGE mode, and the connector says so at once.
         self.assertNotEqual(PositionMode.ONEWAY, position_mode)
         callback()
-        return "", f"Position mode {position_mode} is not supported. Mode not set."
+        return "", "Lighter supports one-way positions only."
 
     def _leverage_callback(self, leverage: int, callback: Callable) -> Callable:
         def check(url, **kwargs):
@@ -621,22 +623,6 @@ class LighterPerpetualDerivativeTests(AbstractPerpetualDerivativeTests.Perpetual
         self.async_run_with_timeout(asyncio.sleep(0.05))
         self.assertTrue(self.is_logged("INFO", f"Position mode switched to {PositionMode.ONEWAY}."))
         self.assertEqual(PositionMode.ONEWAY, self.exchange.position_mode)
-        self.assertEqual(0, len(mock_api.requests))
-
-    @aioresponses()
-    def test_set_position_mode_failure(self, mock_api):
-        # Overridden: HEDGE is not a Lighter position mode, so the request is refused before any exchange call.
-        request_sent_event = asyncio.Event()
-        _, error_msg = self.configure_failed_set_position_mode(PositionMode.HEDGE, mock_api,
-                                                               callback=request_sent_event.set)
-        self.exchange.set_position_mode(PositionMode.HEDGE)
-        self.async_run_with_timeout(request_sent_event.wait())
-
-        self.assertTrue(self.is_logged("ERROR", error_msg))
-        self.assertEqual(PositionMode.ONEWAY, self.exchange.position_mode)
-        success, message = self.async_run_with_timeout(
-            self.exchange._trading_pair_position_mode_set(PositionMode.HEDGE, self.trading_pair))
-        self.assertEqual((False, "Lighter supports one-way positions only."), (success, message))
         self.assertEqual(0, len(mock_api.requests))
 
     def _configure_funding_info_init(self, mock_api: aioresponses):
@@ -879,13 +865,21 @@ class LighterPerpetualDerivativeTests(AbstractPerpetualDerivativeTests.Perpetual
 
         self.assertEqual([{"symbol": "0", "price": "2361.31"}], prices)
 
-    def test_leverage_above_the_market_maximum_is_capped(self):
-        self.assertEqual(50, self.exchange._market(self.trading_pair).max_leverage)
+    @aioresponses()
+    async def test_leverage_above_the_market_maximum_is_capped(self, mock_api):
+        request_sent_event = asyncio.Event()
+        # 200/10000 minimum initial margin on ETH: 50x at most.
+        self.configure_successful_set_leverage(50, mock_api, callback=request_sent_event.set)
+
+        success, message = await self.exchange._set_trading_pair_leverage(self.trading_pair, 100)
+
+        self.assertEqual((True, ""), (success, message))
+        self.assertTrue(request_sent_event.is_set())
+        self.assertTrue(self.is_logged("WARNING", f"{self.trading_pair} allows at most 50x on Lighter; using that."))
+        self.assertEqual((False, "Leverage must be at least 1."),
+                         await self.exchange._set_trading_pair_leverage(self.trading_pair, 0))
         with self.assertRaises(ValueError):
-            self.exchange._market("BTC-USDC")
-        success, message = self.async_run_with_timeout(
-            self.exchange._set_trading_pair_leverage(self.trading_pair, 0))
-        self.assertEqual((False, "Leverage must be at least 1."), (success, message))
+            await self.exchange._set_trading_pair_leverage("BTC-USDC", 2)
 
     def test_fee_estimate_uses_the_market_fee_rates(self):
         self.exchange._store_markets({"order_book_details": [dict(payloads.ETH_MARKET, maker_fee="0.0020",

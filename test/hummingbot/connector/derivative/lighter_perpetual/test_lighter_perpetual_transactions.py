@@ -21,9 +21,11 @@ from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_transac
 )
 from test.hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_payloads as payloads
 
-SEND_TX_URL = web_utils.public_rest_url(CONSTANTS.SEND_TX_PATH)
-SEND_TX_BATCH_URL = web_utils.public_rest_url(CONSTANTS.SEND_TX_BATCH_PATH)
-NEXT_NONCE_URL = re.compile("^" + re.escape(web_utils.public_rest_url(CONSTANTS.NEXT_NONCE_PATH)) + r"\?.*$")
+# The mainnet endpoints the client uses when no URL override is set (see payloads.use_default_urls).
+API_URL = CONSTANTS.REST_URLS[CONSTANTS.DEFAULT_DOMAIN] + CONSTANTS.API_VERSION
+SEND_TX_URL = API_URL + CONSTANTS.SEND_TX_PATH
+SEND_TX_BATCH_URL = API_URL + CONSTANTS.SEND_TX_BATCH_PATH
+NEXT_NONCE_URL = re.compile("^" + re.escape(API_URL + CONSTANTS.NEXT_NONCE_PATH) + r"\?.*$")
 TRANSACTIONS_MODULE = "hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_transactions"
 
 
@@ -36,6 +38,7 @@ class LighterTransactionClientTests(unittest.IsolatedAsyncioTestCase):
     level = logging.DEBUG
 
     async def asyncSetUp(self):
+        payloads.use_default_urls(self)
         self.log_records: List[logging.LogRecord] = []
         self.client = self.create_client(payloads.API_PRIVATE_KEY)
         self.client.logger().setLevel(logging.DEBUG)

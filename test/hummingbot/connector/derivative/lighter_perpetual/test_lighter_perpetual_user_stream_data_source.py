@@ -21,6 +21,7 @@ class LighterPerpetualUserStreamDataSourceTests(unittest.IsolatedAsyncioTestCase
     level = 0
 
     async def asyncSetUp(self):
+        payloads.use_default_urls(self)
         self.log_records = []
         self.mocking_assistant = NetworkMockingAssistant()
         await self.mocking_assistant.async_init()
