@@ -51,6 +51,7 @@ demo: develop
 
 bench: develop
 	$(PY) bench/bench_lighter_connector.py
+	$(PY) bench/bench_extended_connector.py
 
 clean:
 	-$(PY) -m perp_dex_connectors uninstall

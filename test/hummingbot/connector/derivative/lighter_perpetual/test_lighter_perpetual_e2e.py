@@ -63,9 +63,12 @@ class LighterPerpetualEndToEndTest(unittest.IsolatedAsyncioTestCase):
         await fresh_shared_session()
         self.ex = LighterEmulator(port=0)
         await self.ex.start()
+        self.addAsyncCleanup(self.ex.stop)
         self.env = patch.dict(os.environ, {CONSTANTS.REST_URL_ENV_VAR: self.ex.rest_url,
                                            CONSTANTS.WSS_URL_ENV_VAR: self.ex.ws_url})
         self.env.start()
+        # Restored even when the set-up fails half way, so no later test talks to a stopped emulator.
+        self.addCleanup(self.env.stop)
         self.ex.set_fees(maker=Decimal("0.0002"), taker=Decimal("0.0005"))
         self.maker = self.ex.create_account(collateral=Decimal("1000000"))
         for level in range(5):
@@ -74,15 +77,14 @@ class LighterPerpetualEndToEndTest(unittest.IsolatedAsyncioTestCase):
         self.account, self.key_index, self.private_key = self.ex.create_account_with_api_key(
             collateral=Decimal("100000"), api_key_index=4)
         self.connectors = []
+        self.addAsyncCleanup(self.stop_connectors)
         self.connector = await self.start_connector()
 
-    async def asyncTearDown(self):
+    async def stop_connectors(self):
         for connector in self.connectors:
             await connector.stop_network()
         # Hummingbot shares one aiohttp session process-wide; it belongs to this test's event loop.
         await ConnectionsFactory().close()
-        await self.ex.stop()
-        self.env.stop()
 
     def new_connector(self, **overrides) -> LighterPerpetualDerivative:
         params = dict(lighter_perpetual_api_private_key=self.private_key,
