@@ -1,6 +1,7 @@
 """`make demo`: a real Hummingbot strategy trading through lighter_perpetual against the local Lighter exchange.
 
     python -m demo [--duration 60] [--pair ETH-USDC] [--keep]
+    python -m demo --strategy arb [--keep]      # Lighter/Extended arbitrage script, see demo/arbitrage.py
 
 Starts the emulator with a live synthetic market, writes Hummingbot's configs (password, encrypted keys, strategy)
 into a throwaway Hummingbot home, runs `perpetual_market_making` headless through Hummingbot's own engine, shows
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Optional
 
 from demo import records
+from demo.arbitrage import ArbitrageDemo
 from demo.sandbox import make_sandbox, run_in_sandbox, sandbox_env
 from emulator.lighter import LighterEmulator
 
@@ -147,11 +149,16 @@ class Demo:
 def main():
     parser = argparse.ArgumentParser(prog="make demo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--strategy", default="pmm", choices=("pmm", "arb"),
+                        help="pmm: perpetual_market_making on Lighter (default); arb: the Lighter/Extended arbitrage "
+                             "script against both local exchanges")
     parser.add_argument("--duration", type=int, default=60, help="seconds of trading (default 60)")
     parser.add_argument("--pair", default="ETH-USDC", choices=sorted(MARKETS), help="trading pair")
     parser.add_argument("--flow-rate", type=float, default=8.0, help="synthetic orders per second on the market")
     parser.add_argument("--keep", action="store_true", help="keep the Hummingbot configs, trade records and logs")
-    sys.exit(asyncio.run(Demo(parser.parse_args()).run()))
+    args = parser.parse_args()
+    demo = ArbitrageDemo(keep=args.keep) if args.strategy == "arb" else Demo(args)
+    sys.exit(asyncio.run(demo.run()))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from typing import Dict
 import hummingbot
 
 INSTALLED = Path(hummingbot.__file__).resolve().parent
+REPO = Path(__file__).resolve().parents[1]
 
 
 def make_sandbox(root: Path) -> Path:
@@ -33,15 +34,16 @@ def make_sandbox(root: Path) -> Path:
         (derivative / entry.name).symlink_to(entry)
     for folder in ("conf/connectors", "conf/strategies", "conf/scripts", "conf/controllers", "data", "logs"):
         (root / folder).mkdir(parents=True, exist_ok=True)
+    # The engine imports v2 scripts from <root>/scripts: the repository's own.
+    (root / "scripts").symlink_to(REPO / "scripts")
     return root
 
 
 def sandbox_env(root: Path, extra: Dict[str, str] = None) -> Dict[str, str]:
-    repo = Path(__file__).resolve().parents[1]
     env = {key: value for key, value in os.environ.items() if key not in ("HBOT_PASSWORD", "CONFIG_PASSWORD")}
     env.update(extra or {})
     # The sandbox's `hummingbot` comes first; the repository provides `demo` and `emulator`.
-    env["PYTHONPATH"] = os.pathsep.join([str(root), str(repo)])
+    env["PYTHONPATH"] = os.pathsep.join([str(root), str(REPO)])
     return env
 
 

@@ -168,10 +168,14 @@ class LighterPerpetualEndToEndTest(unittest.IsolatedAsyncioTestCase):
     async def test_orders_submitted_together_leave_in_one_batch(self):
         # Resting bids below the maker's.
         batches = len(self.requests(CONSTANTS.SEND_TX_BATCH_PATH))
+        singles = len(self.requests(CONSTANTS.SEND_TX_PATH))
         ids = [self.submit(True, "0.1", str(2480 - i)) for i in range(6)]
         await self.until(lambda: all(self.connector.in_flight_orders.get(i) is not None
                                      and self.connector.in_flight_orders[i].is_open for i in ids))
+        # The stream can report the orders open before the emulator has logged the request that created them.
+        await self.until(lambda: len(self.requests(CONSTANTS.SEND_TX_BATCH_PATH)) > batches)
         self.assertEqual(batches + 1, len(self.requests(CONSTANTS.SEND_TX_BATCH_PATH)))
+        self.assertEqual(singles, len(self.requests(CONSTANTS.SEND_TX_PATH)))
         self.assertEqual(set(map(int, ids)), {o.client_order_index for o in self.truth_orders()})
 
         await self.connector.cancel_all(timeout_seconds=5)

@@ -1,0 +1,84 @@
+"""Hummingbot's own engine runs scripts/lighter_extended_arbitrage.py against the local Lighter and Extended
+exchanges: a price spread and then a funding spread each open a hedged pair, and their reversal closes it."""
+import asyncio
+import time
+import unittest
+from collections import deque
+from decimal import Decimal
+
+from demo.arbitrage import EXTENDED, LIGHTER, ORDER_AMOUNT, SIZE_STEP, ArbitrageDemo
+from scripts.lighter_extended_arbitrage import LighterExtendedArbitrage, LighterExtendedArbitrageConfig, funding_signal
+
+
+class ArbitrageOnLighterAndExtendedTest(unittest.TestCase):
+    def test_spreads_open_hedged_pairs_and_reversals_close_them(self):
+        started = time.monotonic()
+        result = asyncio.run(asyncio.wait_for(ArbitrageDemo(verbose=False).run_and_summarize(), timeout=150))
+        self.assertLess(time.monotonic() - started, 120)
+
+        self.assertIsNotNone(result, "the engine did not run")
+        self.assertEqual(4, len(result.phases), result.text())
+        price_open, price_close, funding_open, funding_close = result.phases
+        for phase in result.phases:
+            self.assertTrue(phase.reached, result.text())
+        # Lighter dearer: short Lighter, long Extended, the configured size on both (on the coarser size step).
+        self.assertEqual(-ORDER_AMOUNT, price_open.lighter_position)
+        self.assertEqual(ORDER_AMOUNT, price_open.extended_position)
+        self.assertLessEqual(abs(price_open.lighter_position + price_open.extended_position), SIZE_STEP)
+        self.assertEqual((0, 0), (price_close.lighter_position, price_close.extended_position))
+        # Extended's longs pay more funding: long Lighter, short Extended.
+        self.assertEqual(ORDER_AMOUNT, funding_open.lighter_position)
+        self.assertEqual(-ORDER_AMOUNT, funding_open.extended_position)
+        self.assertEqual((0, 0), (funding_close.lighter_position, funding_close.extended_position))
+        # The script says why it traded, and Hummingbot's trade records match both exchanges' fills.
+        self.assertTrue(any(line.startswith("Price spread") for line in result.decisions), result.decisions)
+        self.assertTrue(any(line.startswith("Funding spread") for line in result.decisions), result.decisions)
+        self.assertIn("Closing the hedged pair (price): price spread reverted.", result.decisions)
+        self.assertIn("Closing the hedged pair (funding): funding spread reverted.", result.decisions)
+        self.assertGreaterEqual(result.exchange_fills[LIGHTER], 4)
+        self.assertGreaterEqual(result.exchange_fills[EXTENDED], 4)
+        self.assertEqual(result.exchange_fills, result.recorded_fills)
+        self.assertTrue(result.consistent)
+
+
+class FundingSignalTest(unittest.TestCase):
+    def strategy(self, spreads, **config) -> LighterExtendedArbitrage:
+        # Only the funding decision is exercised: it reads the config and the sampled spreads.
+        strategy = LighterExtendedArbitrage.__new__(LighterExtendedArbitrage)
+        strategy.config = LighterExtendedArbitrageConfig(**config)
+        strategy.funding_spreads = deque(Decimal(s) for s in spreads)
+        return strategy
+
+    def test_z_score_needs_a_full_and_varying_window(self):
+        self.assertIsNone(funding_signal([Decimal("0.0001")] * 3, min_samples=4))
+        self.assertIsNone(funding_signal([Decimal("0.0001")] * 5, min_samples=4))
+        spreads = [Decimal(0), Decimal(0), Decimal(0), Decimal("0.0004")]
+        # mean 0.0001, population deviation 0.0001 * sqrt(3)
+        self.assertAlmostEqual(3 ** 0.5, float(funding_signal(spreads, min_samples=4)), places=9)
+
+    def test_short_window_falls_back_to_the_spread_threshold(self):
+        config = dict(funding_min_samples=10, funding_entry_spread=Decimal("0.0002"),
+                      funding_exit_spread=Decimal("0.00005"))
+        self.assertEqual(1, self.strategy(["0.0003"], **config).funding_direction(entry=True))
+        self.assertEqual(-1, self.strategy(["-0.0003"], **config).funding_direction(entry=True))
+        self.assertEqual(0, self.strategy(["0.0001"], **config).funding_direction(entry=True))
+        # Still on for an open pair until the spread falls below the exit threshold.
+        self.assertEqual(1, self.strategy(["0.0001"], **config).funding_direction(entry=False))
+        self.assertEqual(0, self.strategy(["0.00001"], **config).funding_direction(entry=False))
+
+    def test_full_window_uses_the_z_score(self):
+        config = dict(funding_min_samples=4, funding_entry_z=Decimal("1.5"), funding_exit_z=Decimal("0.5"),
+                      funding_entry_spread=Decimal("1"))
+        # A jump from a steady spread: z = sqrt(3) > 1.5 although the spread is far below the fallback threshold.
+        self.assertEqual(1, self.strategy(["0", "0", "0", "0.0004"], **config).funding_direction(entry=True))
+        self.assertEqual(-1, self.strategy(["0", "0", "0", "-0.0004"], **config).funding_direction(entry=True))
+        self.assertEqual(0, self.strategy(["0.0001", "0.0003", "0.0001", "0.0002"], **config)
+                         .funding_direction(entry=True))
+
+    def test_disabled_funding_gives_no_signal(self):
+        strategy = self.strategy(["0.01"], funding_enabled=False, funding_min_samples=10)
+        self.assertEqual(0, strategy.funding_direction(entry=True))
+
+
+if __name__ == "__main__":
+    unittest.main()
