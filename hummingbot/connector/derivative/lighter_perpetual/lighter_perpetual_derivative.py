@@ -192,6 +192,12 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
             raise ValueError(f"{trading_pair} is not a Lighter perpetual market known to this connector.")
         return market
 
+    async def _loaded_market(self, trading_pair: str) -> parsers.LighterMarket:
+        """Strategies may set leverage or trade before the first trading-rules poll has finished."""
+        if trading_pair not in self._markets:
+            await self._update_trading_rules()
+        return self._market(trading_pair)
+
     def _market_by_id(self, market_id: int) -> Optional[parsers.LighterMarket]:
         return next((market for market in self._markets.values() if market.market_id == market_id), None)
 
@@ -286,7 +292,7 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
     async def _place_order(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
                            order_type: OrderType, price: Decimal, position_action: PositionAction = PositionAction.NIL,
                            **kwargs) -> Tuple[str, float]:
-        market = self._market(trading_pair)
+        market = await self._loaded_market(trading_pair)
         is_ask = trade_type == TradeType.SELL
         if order_type == OrderType.MARKET:
             price = self._market_order_price(trading_pair, is_buy=not is_ask)
@@ -552,7 +558,7 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         return False, "Lighter supports one-way positions only."
 
     async def _set_trading_pair_leverage(self, trading_pair: str, leverage: int) -> Tuple[bool, str]:
-        market = self._market(trading_pair)
+        market = await self._loaded_market(trading_pair)
         if leverage < 1:
             return False, "Leverage must be at least 1."
         if leverage > market.max_leverage:

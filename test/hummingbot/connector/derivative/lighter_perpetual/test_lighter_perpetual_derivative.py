@@ -878,6 +878,8 @@ class LighterPerpetualDerivativeTests(AbstractPerpetualDerivativeTests.Perpetual
         self.assertTrue(self.is_logged("WARNING", f"{self.trading_pair} allows at most 50x on Lighter; using that."))
         self.assertEqual((False, "Leverage must be at least 1."),
                          await self.exchange._set_trading_pair_leverage(self.trading_pair, 0))
+        # An unknown pair first reloads the markets once, then is refused.
+        mock_api.get(self.trading_rules_url, body=json.dumps(self.trading_rules_request_mock_response))
         with self.assertRaises(ValueError):
             await self.exchange._set_trading_pair_leverage("BTC-USDC", 2)
 

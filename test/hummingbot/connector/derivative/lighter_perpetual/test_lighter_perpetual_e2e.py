@@ -230,6 +230,13 @@ class LighterPerpetualEndToEndTest(unittest.IsolatedAsyncioTestCase):
         await asyncio.sleep(0.1)
         self.assertEqual(PositionMode.ONEWAY, self.connector.position_mode)
 
+    async def test_leverage_set_before_the_markets_are_loaded(self):
+        # A strategy may set leverage on start, before the first trading-rules poll.
+        connector = self.new_connector()
+        self.assertEqual((True, ""), await connector._set_trading_pair_leverage(PAIR, 4))
+        await self.until(lambda: self.ex.state.accounts[self.account].positions.get(MARKET) is not None
+                         and self.ex.state.accounts[self.account].positions[MARKET].initial_margin_fraction == 2500)
+
     async def test_funding_payment_is_reported(self):
         self.submit(True, "1", order_type=OrderType.MARKET)
         await self.until(lambda: self.connector.account_positions)
