@@ -13,6 +13,7 @@ class _Rule:
     remaining: Optional[int]  # None = until cleared
     status: Optional[int] = None
     delay: float = 0.0
+    answer_delay: float = 0.0
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and fnmatch.fnmatchcase(path, self.pattern)
@@ -30,6 +31,11 @@ class Faults:
     def delay(self, seconds: float, path: str = "*", method: Optional[str] = None, count: Optional[int] = None):
         """Hold matching REST requests for `seconds` before they are processed."""
         self._rules.append(_Rule(path, method, count, delay=seconds))
+
+    def delay_answer(self, seconds: float, path: str = "*", method: Optional[str] = None, count: Optional[int] = 1):
+        """Process matching REST requests, then hold the answer for `seconds`: the client may give up on a request
+        the exchange has executed."""
+        self._rules.append(_Rule(path, method, count, answer_delay=seconds))
 
     def fail_next(self, status: int = 500, path: str = "*", method: Optional[str] = None, count: Optional[int] = 1):
         """Answer the next `count` matching REST requests with HTTP `status` (e.g. 500, 503, 429)."""
@@ -51,18 +57,21 @@ class Faults:
         self.latency = 0.0
         self.stream_latency = 0.0
 
-    def rest_action(self, method: str, path: str) -> Tuple[float, Optional[int]]:
-        """(seconds to wait, forced HTTP status or None) for one REST request; consumes counted rules."""
+    def rest_action(self, method: str, path: str) -> Tuple[float, Optional[int], float]:
+        """(seconds to wait before processing, forced HTTP status or None, seconds to hold the answer) for one REST
+        request; consumes counted rules."""
         wait = self.latency
         status = None
+        answer_delay = 0.0
         for rule in list(self._rules):
             if not rule.matches(method, path) or (rule.status is not None and status is not None):
                 continue
             wait += rule.delay
+            answer_delay += rule.answer_delay
             if rule.status is not None:
                 status = rule.status
             if rule.remaining is not None:
                 rule.remaining -= 1
                 if rule.remaining <= 0:
                     self._rules.remove(rule)
-        return wait, status
+        return wait, status, answer_delay

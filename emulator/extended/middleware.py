@@ -35,7 +35,7 @@ async def api_middleware(request: web.Request, handler):
     state.log_request(RequestRecord(ts=now_ms(), method=request.method, path=path,
                                     query={k: request.query.getall(k) for k in request.query.keys()},
                                     body=_decode(raw), account_id=account.account_id if account else None))
-    wait, forced_status = app[FAULTS].rest_action(request.method, path)
+    wait, forced_status, answer_delay = app[FAULTS].rest_action(request.method, path)
     if wait > 0:
         await asyncio.sleep(wait)
     if forced_status == RATE_LIMITED[0]:
@@ -51,6 +51,9 @@ async def api_middleware(request: web.Request, handler):
             return http_error(*UNAUTHORIZED)
         request[ACCOUNT] = account
     try:
-        return await handler(request)
+        response = await handler(request)
     except ExchangeError as err:
-        return error(err)
+        response = error(err)
+    if answer_delay > 0:
+        await asyncio.sleep(answer_delay)
+    return response

@@ -285,11 +285,30 @@ class ExtendedTransactionClient:
         return signed.to_api_request_json(exclude_none=True)
 
     async def place_order(self, order: OrderRequest) -> str:
-        """Signs on the worker thread, posts, and returns Extended's order id."""
+        """Signs on the worker thread, posts, and returns Extended's order id. When the post gets no answer at all,
+        Extended may still have placed the order: it is looked up by its external id before it is given up, so a live
+        order never goes untracked."""
         self.check_credentials()
         body = await asyncio.get_running_loop().run_in_executor(_SIGNER_THREAD, self.sign_order, order)
-        placed = await self.request(RESTMethod.POST, CONSTANTS.ORDER_PATH, data=body)
+        try:
+            placed = await self.request(RESTMethod.POST, CONSTANTS.ORDER_PATH, data=body)
+        except ExtendedApiError as error:
+            if error.http_status is not None:
+                raise
+            exchange_order_id = await self.order_id_by_external_id(order.external_id)
+            if exchange_order_id is None:
+                raise
+            return exchange_order_id
         return str(int(placed["id"]))
+
+    async def order_id_by_external_id(self, external_id: str) -> Optional[str]:
+        try:
+            orders = await self.request(
+                RESTMethod.GET, CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH.format(external_id=external_id),
+                limit_id=CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH)
+        except ExtendedNotFoundError:
+            return None
+        return str(int(orders[0]["id"])) if orders else None
 
     async def cancel_order(self, external_id: str):
         await self.call(RESTMethod.DELETE, CONSTANTS.ORDER_PATH, params={"externalId": external_id})

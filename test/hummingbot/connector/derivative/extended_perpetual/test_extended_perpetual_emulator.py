@@ -1,6 +1,7 @@
 """End to end over loopback: the connector against the local Extended emulator, which verifies every order's Stark
 signature with the x10 SDK's hash and fast_stark_crypto before it accepts it."""
 from decimal import Decimal
+from unittest.mock import patch
 
 from hummingbot.connector.derivative.extended_perpetual import extended_perpetual_constants as CONSTANTS
 from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_transactions import (
@@ -38,6 +39,24 @@ class OrderLifecycleTests(EmulatorConnectorTestCase):
         self.assertEqual((order_id, price, Decimal("0.002")), (fill.order_id, fill.price, fill.amount))
         self.assertEqual([("USD", truth.fee)], [(fee.token, fee.amount) for fee in fill.trade_fee.flat_fees])
         self.assertFalse(truth.is_taker)
+
+    async def test_order_placed_but_answer_lost_is_still_tracked(self):
+        # Extended executes the order but its answer never arrives in time: the connector asks by external id rather
+        # than reporting a live order as failed.
+        self.ex.faults.delay_answer(2.0, path=CONSTANTS.ORDER_PATH, method="POST")
+        with patch("hummingbot.connector.derivative.extended_perpetual.extended_perpetual_transactions"
+                   ".REQUEST_TIMEOUT", 0.5):
+            order_id = await self.place(True, "0.001", price=self.best("BUY") - 50)
+            lookup = CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH.format(external_id=order_id)
+            # The account stream may report the order first; the post gives up only after its timeout.
+            await self.wait_for(lambda: self.requests("GET", lookup))
+        await self.wait_for(lambda: self.connector.in_flight_orders[order_id].exchange_order_id is not None)
+        order = self.ex.state.order_by_external_id(self.acct.account_id, order_id)
+        self.assertEqual("NEW", order.status)
+        self.assertEqual(str(order.id), self.connector.in_flight_orders[order_id].exchange_order_id)
+        self.assertTrue(self.connector.in_flight_orders[order_id].is_open)
+        self.assertEqual([], self.log(MarketEvent.OrderFailure))
+        self.assertEqual(1, len(self.requests("GET", lookup)))
 
     async def test_partial_fill_then_cancel(self):
         price = self.inside_bid()
