@@ -12,6 +12,7 @@ also tells whether a timed-out transaction was consumed.
 import asyncio
 import json
 import logging
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,6 +31,9 @@ from hummingbot.logger import HummingbotLogger
 _SIGNER_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lighter-signer")
 
 SEND_TIMEOUT = 10.0
+_KEY_SHAPE = re.compile(rf"(0x)?[0-9a-fA-F]{{{CONSTANTS.API_PRIVATE_KEY_HEX_LENGTH}}}")
+_BAD_KEY_MESSAGE = ("The Lighter API private key is not a valid key; copy it again from the API key you created on "
+                    "Lighter.")
 
 
 class LighterTransactionError(Exception):
@@ -102,6 +106,9 @@ class LighterTransactionClient:
             return self._signer
         import lighter
         from lighter import nonce_manager
+        # The SDK opens an HTTP session before it looks at the key; a key of the wrong shape is refused first.
+        if not _KEY_SHAPE.fullmatch(self._private_key.strip()):
+            raise LighterKeyError(_BAD_KEY_MESSAGE)
         try:
             self._signer = lighter.SignerClient(
                 url=web_utils.rest_base_url(self._domain), account_index=self._account_index,
@@ -111,8 +118,7 @@ class LighterTransactionClient:
         except Exception as e:
             # The Go library's message may quote the key; never pass it on.
             self.logger().debug(f"Lighter signer rejected the API key: {self._scrub(str(e))}")
-            raise LighterKeyError("The Lighter API private key is not a valid key; copy it again from the API key "
-                                  "you created on Lighter.")
+            raise LighterKeyError(_BAD_KEY_MESSAGE)
         self._nonce_manager = self._signer.nonce_manager
         return self._signer
 
