@@ -1,4 +1,5 @@
 import asyncio
+import time
 from collections import OrderedDict
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any, Dict, List, Optional, Tuple
@@ -355,10 +356,16 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         orders = [order for order in self.in_flight_orders.values() if not order.is_done]
         if not orders:
             return []
+        deadline = time.monotonic() + timeout_seconds
         try:
             cancelled = await asyncio.wait_for(self._mass_cancel(orders), timeout_seconds)
         except asyncio.TimeoutError:
             cancelled = False
+        # A strategy stops right after this: waiting for the stream's CANCELLED updates (within the timeout) lets
+        # Hummingbot record every order's final state before its recorder stops.
+        ids = {order.client_order_id for order in orders}
+        while cancelled and ids & set(self._order_tracker.active_orders) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
         return [CancellationResult(order.client_order_id, cancelled) for order in orders]
 
     def batch_order_cancel(self, orders_to_cancel: List[LimitOrder]):

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Dict, List, Optional, Tuple
 
+import aiohttp
 from fast_stark_crypto import get_public_key
 from x10.config import MAINNET_CONFIG, TESTNET_CONFIG
 from x10.core.stark_account import StarkPerpetualAccount
@@ -224,6 +225,9 @@ class ExtendedTransactionClient:
             raise ExtendedApiError(f"No answer from Extended within {REQUEST_TIMEOUT:.0f} s ({method.value} {path}).")
         except ExtendedApiError:
             raise
+        except aiohttp.ClientConnectionError as e:
+            raise ExtendedApiError(f"Cannot reach Extended at {web_utils.rest_base_url(self._domain)}: "
+                                   f"{e.__class__.__name__}.")
         except Exception as e:
             raise ExtendedApiError(f"Request to Extended failed ({method.value} {path}): "
                                    f"{self.scrub(f'{e.__class__.__name__}: {e}')}")

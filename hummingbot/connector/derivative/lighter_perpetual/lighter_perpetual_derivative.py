@@ -1,4 +1,5 @@
 import asyncio
+import time
 from decimal import Decimal
 from typing import Any, AsyncIterable, Callable, Dict, Iterable, List, Optional, Tuple
 
@@ -27,6 +28,7 @@ from hummingbot.connector.perpetual_derivative_py_base import PerpetualDerivativ
 from hummingbot.connector.trading_rule import TradingRule
 from hummingbot.connector.utils import get_new_numeric_client_order_id
 from hummingbot.core.api_throttler.data_types import RateLimit
+from hummingbot.core.data_type.cancellation_result import CancellationResult
 from hummingbot.core.data_type.common import OrderType, PositionAction, PositionMode, PositionSide, TradeType
 from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate, TradeUpdate
 from hummingbot.core.data_type.order_book_tracker_data_source import OrderBookTrackerDataSource
@@ -317,6 +319,16 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         market = self._market(tracked_order.trading_pair)
         await self._transactions.submit(self._transactions.cancel_order(market.market_id, int(order_id)))
         return True
+
+    async def cancel_all(self, timeout_seconds: float) -> List[CancellationResult]:
+        """Lighter executes an accepted cancel afterwards and the stream confirms it. A strategy stops right after this:
+        waiting for the confirmations (within the timeout) lets Hummingbot record every order's final state."""
+        deadline = time.monotonic() + timeout_seconds
+        results = await super().cancel_all(timeout_seconds)
+        accepted = {result.order_id for result in results if result.success}
+        while accepted & set(self._order_tracker.active_orders) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return results
 
     def _get_fee(self, base_currency: str, quote_currency: str, order_type: OrderType, order_side: TradeType,
                  position_action: PositionAction, amount: Decimal, price: Decimal = s_decimal_NaN,

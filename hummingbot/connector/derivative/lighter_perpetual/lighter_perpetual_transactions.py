@@ -87,6 +87,8 @@ class LighterTransactionClient:
         self._auth_token: Optional[str] = None
         self._auth_token_deadline = 0.0
         self._auth_lock = asyncio.Lock()
+        self._signer_lock = asyncio.Lock()
+        self._ready = asyncio.Event()
 
     @property
     def account_index(self) -> int:
@@ -100,12 +102,18 @@ class LighterTransactionClient:
         key = self._private_key.removeprefix("0x")
         return text.replace(key, "***") if key else text
 
-    def _ensure_signer(self):
-        """Builds the SDK's SignerClient (it must be created inside a running loop: it opens an aiohttp connector)."""
-        if self._signer is not None:
-            return self._signer
+    async def _ensure_signer(self):
+        """Builds the SDK's SignerClient. It opens an HTTP client of its own, which is closed at once: this connector
+        sends everything through Hummingbot's WebAssistant."""
+        async with self._signer_lock:
+            if self._signer is None:
+                await self._build_signer()
+        return self._signer
+
+    async def _build_signer(self):
         import lighter
         from lighter import nonce_manager
+
         # The SDK opens an HTTP session before it looks at the key; a key of the wrong shape is refused first.
         if not _KEY_SHAPE.fullmatch(self._private_key.strip()):
             raise LighterKeyError(_BAD_KEY_MESSAGE)
@@ -119,20 +127,20 @@ class LighterTransactionClient:
             # The Go library's message may quote the key; never pass it on.
             self.logger().debug(f"Lighter signer rejected the API key: {self._scrub(str(e))}")
             raise LighterKeyError(_BAD_KEY_MESSAGE)
+        await self._signer.api_client.close()
         self._nonce_manager = self._signer.nonce_manager
-        return self._signer
 
     async def start(self):
-        self._ensure_signer()
+        """Returns once the dispatcher has read the nonce (or tried to)."""
+        self._ensure_dispatcher()
+        await self._ensure_signer()
+        await self._ready.wait()
+
+    def _ensure_dispatcher(self):
+        # Synchronous, so orders submitted in one tick all reach the queue in that tick and leave together.
         if self._dispatcher is None or self._dispatcher.done():
+            self._ready.clear()
             self._dispatcher = asyncio.get_running_loop().create_task(self._dispatch_loop())
-        # Read the nonce now rather than in front of the first order.
-        try:
-            await self._resync_nonce()
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:
-            self.logger().warning(f"Could not read the Lighter nonce yet ({e.__class__.__name__}); will retry.")
 
     async def stop(self):
         if self._dispatcher is not None:
@@ -142,10 +150,8 @@ class LighterTransactionClient:
             pending = self._queue.get_nowait()
             if not pending.future.done():
                 pending.future.set_exception(LighterTransactionError("The connector stopped before sending."))
-        if self._signer is not None:
-            await self._signer.api_client.close()
-            self._signer = None
-            self._nonce_stale = True
+        self._signer = None
+        self._nonce_stale = True
 
     # --- signing helpers run on the worker thread -------------------------------------------------------------------
 
@@ -157,7 +163,7 @@ class LighterTransactionClient:
         async with self._auth_lock:
             now = time.time()
             if self._auth_token is None or self._auth_token_deadline - now < CONSTANTS.AUTH_TOKEN_REFRESH_MARGIN:
-                signer = self._ensure_signer()
+                signer = await self._ensure_signer()
                 timestamp = int(now)
                 token, error = await self._on_signer_thread(
                     lambda: signer.create_auth_token_with_expiry(
@@ -171,8 +177,7 @@ class LighterTransactionClient:
 
     async def submit(self, sign: SignCall) -> str:
         """Queues one transaction; returns its hash once the exchange accepted it, or raises LighterTransactionError."""
-        if self._dispatcher is None or self._dispatcher.done():
-            await self.start()
+        self._ensure_dispatcher()
         future = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_PendingTx(sign=sign, future=future))
         return await future
@@ -209,6 +214,16 @@ class LighterTransactionClient:
     # --- dispatcher ---------------------------------------------------------------------------------------------
 
     async def _dispatch_loop(self):
+        # Only this task touches nonces, so a re-read can never rewind one a batch in flight has used. The nonce is
+        # read now rather than in front of the first order.
+        try:
+            await self._ensure_signer()
+            await self._resync_nonce()
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            self.logger().warning(f"Could not read the Lighter nonce yet ({e.__class__.__name__}); will retry.")
+        self._ready.set()
         while True:
             batch = [await self._queue.get()]
             # Orders created in the same tick are queued by then; they leave together.
@@ -219,6 +234,8 @@ class LighterTransactionClient:
                 await self._process(batch)
             except asyncio.CancelledError:
                 raise
+            except LighterTransactionError as e:
+                self._fail(batch, e)
             except Exception as e:
                 self.logger().error(f"Unexpected error sending Lighter transactions: {self._scrub(str(e))}",
                                     exc_info=True)
@@ -260,7 +277,7 @@ class LighterTransactionClient:
         return refused
 
     async def _process(self, txs: List[_PendingTx]):
-        self._ensure_signer()
+        await self._ensure_signer()
         if self._nonce_stale:
             await self._resync_nonce()
         for tx, error in await self._on_signer_thread(self._sign_batch, txs):
