@@ -4,7 +4,6 @@ import json
 import unittest
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 from typing import List, Optional
 
 import aiohttp
@@ -14,25 +13,7 @@ from x10.signing.order_object import create_order_object
 
 from emulator.extended import ExtendedEmulator
 from emulator.extended.state import ExchangeState
-
-PAYLOADS = Path("/work/shared/reference/payloads")
-
-
-def payload_objects(name: str) -> List[dict]:
-    """Every JSON object that starts a non-comment line of a reference payload file, in file order."""
-    text = (PAYLOADS / name).read_text()
-    decoder = json.JSONDecoder()
-    objects = []
-    offset = 0
-    for line in text.splitlines(keepends=True):
-        if line.startswith("{"):
-            try:
-                obj, _ = decoder.raw_decode(text, offset)
-                objects.append(obj)
-            except json.JSONDecodeError:
-                pass  # a continuation line of an object already read
-        offset += len(line)
-    return objects
+from test.reference_payloads import PAYLOADS, payload_objects  # noqa: F401 (re-exported)
 
 
 def _json_kind(value) -> str:

@@ -2,15 +2,12 @@
 same field names and JSON types. Extra emulator fields are allowed; a captured null matches anything."""
 import asyncio
 import json
-import os
 import unittest
 from decimal import Decimal
-from pathlib import Path
 from typing import Dict, List, Optional
 
 from test.emulator.lighter.lighter_emulator_support import EmulatorTestCase, of_type
-
-PAYLOADS = Path(os.environ.get("LIGHTER_PAYLOADS_DIR", "/work/shared/reference/payloads"))
+from test.reference_payloads import PAYLOADS
 
 # captured shapes of things the emulator deliberately does not serve
 UNSERVED = {"ws:update/account_tx", "ws:subscribed/account_tx", "ws:update/height", "ws:subscribed/ticker",

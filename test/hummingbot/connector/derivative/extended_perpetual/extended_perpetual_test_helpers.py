@@ -3,8 +3,7 @@ an order's Stark signature (the x10 SDK's own settlement hash + fast_stark_crypt
 import json
 from datetime import datetime, timezone
 from decimal import Decimal
-from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 from fast_stark_crypto import get_public_key, verify
 from x10.core.client_config import StarknetDomain
@@ -13,31 +12,13 @@ from x10.models.order import OrderSide
 from x10.signing.order_object_settlement import SettlementDataCtx, create_order_settlement_data
 
 from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
-
-PAYLOADS = Path("/work/shared/reference/payloads")
+from test.reference_payloads import PAYLOADS, payload_objects  # noqa: F401 (re-exported)
 
 API_KEY = "5c0ffee5" * 4
 STARK_PRIVATE_KEY_INT = 0x3C1E9550E66958296D11B60F8E8E7A7AD990D07FA65D5F7652C4A6C87D4E3CC
 STARK_PRIVATE_KEY = hex(STARK_PRIVATE_KEY_INT)
 STARK_PUBLIC_KEY = hex(get_public_key(STARK_PRIVATE_KEY_INT))
 VAULT = 10002
-
-
-def payload_objects(name: str) -> List[Any]:
-    """Every JSON value that starts a line of a reference payload file (comment lines start with '#'), in order."""
-    text = (PAYLOADS / name).read_text()
-    decoder = json.JSONDecoder()
-    objects = []
-    offset = 0
-    for line in text.splitlines(keepends=True):
-        if line.startswith("{"):
-            try:
-                value, _ = decoder.raw_decode(text, offset)
-                objects.append(value)
-            except json.JSONDecodeError:
-                pass  # a line inside an object already read
-        offset += len(line)
-    return objects
 
 
 def market_entry(name: str, base: str, quote: str, min_order_size: str = "0.0001", size_step: str = "0.00001",
