@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Dict, List
 
+from demo.__main__ import strategy_config as pmm_config
 from demo.sandbox import make_sandbox, sandbox_env
 from emulator.extended import Account, ExtendedEmulator
 
@@ -32,19 +33,8 @@ MICRO = Decimal("0.000001")
 
 
 def strategy_config() -> dict:
-    """demo/__main__.py's perpetual_market_making configuration, on extended_perpetual."""
-    return {
-        "template_version": 6, "strategy": "perpetual_market_making", "derivative": CONNECTOR, "market": PAIR,
-        "leverage": 5, "position_mode": "One-way", "bid_spread": 0.02, "ask_spread": 0.02, "minimum_spread": -100,
-        "order_refresh_time": 5, "order_refresh_tolerance_pct": 0, "order_amount": str(ORDER_AMOUNT),
-        "long_profit_taking_spread": 0.1, "short_profit_taking_spread": 0.1, "stop_loss_spread": 2,
-        "time_between_stop_loss_orders": 60, "stop_loss_slippage_buffer": 0.5, "price_ceiling": -1,
-        "price_floor": -1, "order_levels": 2, "order_level_amount": 0, "order_level_spread": 0.05,
-        "filled_order_delay": 3, "order_optimization_enabled": False, "ask_order_optimization_depth": 0,
-        "bid_order_optimization_depth": 0, "price_source": "current_market", "price_type": "mid_price",
-        "price_source_derivative": None, "price_source_market": None, "price_source_custom_api": None,
-        "custom_api_update_interval": 5, "order_override": None,
-    }
+    """The demo's perpetual_market_making configuration, on extended_perpetual."""
+    return {**pmm_config(PAIR, str(ORDER_AMOUNT)), "derivative": CONNECTOR, "filled_order_delay": 3}
 
 
 @dataclass
