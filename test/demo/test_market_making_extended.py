@@ -25,6 +25,7 @@ BOT = "pmm_extended"
 COLLATERAL = Decimal("10000")
 ORDER_AMOUNT = Decimal("0.002")
 TRADING_SECONDS = 27
+TRADING_SECONDS_MAX = 90
 TAKER_INTERVAL = 3.0
 FIRST_QUOTES_TIMEOUT = 40.0
 # Hummingbot's SqliteDecimal(6) columns hold integers scaled by 10^6.
@@ -137,10 +138,16 @@ class PerpetualMarketMakingOnExtendedTest(unittest.IsolatedAsyncioTestCase):
             self.assertLess(time.monotonic(), deadline, f"no quotes from the bot:\n{self.engine_log()}")
             await asyncio.sleep(0.5)
 
+    def refreshed_and_filled(self, takes: List[bool]) -> bool:
+        # More than the first round of 2 levels x 2 sides means the bot has replaced quotes.
+        return len(self.ex.state.account_orders(self.account.account_id, PAIR)) > 4 and sum(takes) >= 2
+
     async def trade(self) -> List[bool]:
         takes = []
         started = time.monotonic()
-        while time.monotonic() - started < TRADING_SECONDS:
+        # On a loaded machine the bot's cycles take longer: trade on until it has refreshed and been filled.
+        while (time.monotonic() - started < TRADING_SECONDS
+               or (not self.refreshed_and_filled(takes) and time.monotonic() - started < TRADING_SECONDS_MAX)):
             # Two bids taken for each ask: the position moves both ways without returning to flat by construction.
             # The other side is taken when one side has no quote.
             buy_side = len(takes) % 3 != 2
