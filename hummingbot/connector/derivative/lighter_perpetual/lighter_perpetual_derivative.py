@@ -543,10 +543,7 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         self._key_verified = True
 
     async def _update_balances(self):
-        try:
-            account = await self._account()
-        except OSError as e:
-            raise IOError(str(e)) from None
+        account = await self._account()
         if self._api_private_key:
             await self._verify_api_key()
         self._apply_balance(parsers.parse_account_balance(account))

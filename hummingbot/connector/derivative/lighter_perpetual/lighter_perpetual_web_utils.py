@@ -2,7 +2,7 @@ import json
 import logging
 import os
 import time
-from typing import Dict, Optional
+from typing import Optional
 
 import aiohttp
 
@@ -51,17 +51,6 @@ class LighterFormPreProcessor(RESTPreProcessorBase):
             request.data = await writer.as_bytes()
             request.headers = {**(request.headers or {}), "Content-Type": writer.content_type}
         return request
-
-
-def decode_form(body: bytes, content_type: str) -> Dict[str, str]:
-    """Reads the fields of a multipart form body (used by tests and the emulator-facing checks)."""
-    boundary = content_type.split("boundary=", 1)[1].strip('"')
-    fields = {}
-    for chunk in body.split(f"--{boundary}".encode())[1:-1]:
-        head, _, value = chunk.strip(b"\r\n").partition(b"\r\n\r\n")
-        name = head.decode().split('name="', 1)[1].split('"', 1)[0]
-        fields[name] = value.decode()
-    return fields
 
 
 def create_throttler(tier: str = "Standard") -> AsyncThrottler:

@@ -24,6 +24,17 @@ OTHER_ACCOUNT_INDEX = 61127
 NEXT_NONCE = 19
 
 
+def decode_form(body: bytes, content_type: str) -> Dict[str, str]:
+    """The fields of a multipart form body, as the connector sends sendTx and sendTxBatch."""
+    boundary = content_type.split("boundary=", 1)[1].strip('"')
+    fields = {}
+    for chunk in body.split(f"--{boundary}".encode())[1:-1]:
+        head, _, value = chunk.strip(b"\r\n").partition(b"\r\n\r\n")
+        name = head.decode().split('name="', 1)[1].split('"', 1)[0]
+        fields[name] = value.decode()
+    return fields
+
+
 def fresh(payload: Dict[str, Any]) -> Dict[str, Any]:
     return copy.deepcopy(payload)
 

@@ -38,7 +38,7 @@ def url_pattern(path: str) -> re.Pattern:
 
 def decode_tx(request_call: RequestCall) -> Dict[str, Any]:
     """The multipart form fields of a sendTx/sendTxBatch request, as the exchange reads them."""
-    return web_utils.decode_form(request_call.kwargs["data"], request_call.kwargs["headers"]["Content-Type"])
+    return payloads.decode_form(request_call.kwargs["data"], request_call.kwargs["headers"]["Content-Type"])
 
 
 class LighterPerpetualDerivativeTests(AbstractPerpetualDerivativeTests.PerpetualDerivativeTests):
@@ -467,7 +467,7 @@ class LighterPerpetualDerivativeTests(AbstractPerpetualDerivativeTests.Perpetual
 
     def _leverage_callback(self, leverage: int, callback: Callable) -> Callable:
         def check(url, **kwargs):
-            fields = web_utils.decode_form(kwargs["data"], kwargs["headers"]["Content-Type"])
+            fields = payloads.decode_form(kwargs["data"], kwargs["headers"]["Content-Type"])
             self.assertEqual(str(CONSTANTS.TX_TYPE_UPDATE_LEVERAGE), fields["tx_type"])
             tx_info = json.loads(fields["tx_info"])
             # Leverage travels as the initial margin fraction in 1/10000.

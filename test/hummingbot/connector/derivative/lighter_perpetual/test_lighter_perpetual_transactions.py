@@ -68,7 +68,7 @@ class LighterTransactionClientTests(unittest.IsolatedAsyncioTestCase):
 
     def sent(self, url: str) -> List[dict]:
         calls = [call for key, calls in self.mock_api.requests.items() if str(key[1]) == url for call in calls]
-        return [web_utils.decode_form(call.kwargs["data"], call.kwargs["headers"]["Content-Type"]) for call in calls]
+        return [payloads.decode_form(call.kwargs["data"], call.kwargs["headers"]["Content-Type"]) for call in calls]
 
     def nonce_reads(self) -> int:
         return sum(len(calls) for key, calls in self.mock_api.requests.items()

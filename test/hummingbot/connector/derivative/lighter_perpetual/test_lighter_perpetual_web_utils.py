@@ -12,6 +12,7 @@ from hummingbot.connector.derivative.lighter_perpetual import (
     lighter_perpetual_web_utils as web_utils,
 )
 from hummingbot.core.web_assistant.connections.data_types import RESTMethod, RESTRequest
+from test.hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_payloads as payloads
 
 TX_INFO = ('{"AccountIndex":1077,"ApiKeyIndex":3,"MarketIndex":0,"Index":11,"ExpiredAt":1795248326048,"Nonce":6,'
            '"Sig":"+tb1+6PSYnojy6/fYg7JoWcfznYzOlmZ/+x5vV3eo9t73jA9TAUuMIgzuQ8mEnGtXMrf7pJbYk4wOu43/ZUyw+CFYeV7N8g'
@@ -86,7 +87,7 @@ class MultipartTests(unittest.IsolatedAsyncioTestCase):
         self.assertTrue(content_type.startswith("multipart/form-data; boundary="))
         self.assertEqual("application/json", request.headers["Accept"])
         expected = {"tx_type": "15", "tx_info": TX_INFO}
-        self.assertEqual(expected, web_utils.decode_form(request.data, content_type))
+        self.assertEqual(expected, payloads.decode_form(request.data, content_type))
         self.assertEqual(expected, self.parse_with_email(request.data, content_type))
 
     async def test_send_tx_batch_fields_stay_json_encoded_lists(self):
@@ -96,7 +97,7 @@ class MultipartTests(unittest.IsolatedAsyncioTestCase):
         fields = self.parse_with_email(request.data, request.headers["Content-Type"])
         self.assertEqual([14, 15], json.loads(fields["tx_types"]))
         self.assertEqual([TX_INFO, TX_INFO], json.loads(fields["tx_infos"]))
-        self.assertEqual(fields, web_utils.decode_form(request.data, request.headers["Content-Type"]))
+        self.assertEqual(fields, payloads.decode_form(request.data, request.headers["Content-Type"]))
 
     async def test_other_requests_are_untouched(self):
         request = await self.pre_process(web_utils.public_rest_url(CONSTANTS.ACCOUNT_PATH), {"by": "index"})
