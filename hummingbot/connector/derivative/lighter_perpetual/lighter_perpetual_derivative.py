@@ -485,22 +485,21 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         self._account_available_balances[CONSTANTS.COLLATERAL_TOKEN] = balance.available
 
     def _apply_positions(self, positions: List[parsers.LighterPosition]):
+        # One-way: a market holds at most one position, which replaces whatever side was there.
         for raw in positions:
             market = self._market_by_id(raw.market_id)
             if market is None:
                 continue
-            side = PositionSide.LONG if raw.amount > 0 else PositionSide.SHORT
-            key = self._perpetual_trading.position_key(market.trading_pair, side)
-            if raw.amount == 0:
-                for stale_side in (PositionSide.LONG, PositionSide.SHORT):
-                    self._perpetual_trading.remove_position(
-                        self._perpetual_trading.position_key(market.trading_pair, stale_side))
-                continue
-            opposite = PositionSide.SHORT if side == PositionSide.LONG else PositionSide.LONG
-            self._perpetual_trading.remove_position(self._perpetual_trading.position_key(market.trading_pair, opposite))
-            self._perpetual_trading.set_position(key, Position(
-                trading_pair=market.trading_pair, position_side=side, unrealized_pnl=raw.unrealized_pnl,
-                entry_price=raw.entry_price, amount=raw.amount, leverage=raw.leverage))
+            for stale_side in (PositionSide.LONG, PositionSide.SHORT):
+                self._perpetual_trading.remove_position(
+                    self._perpetual_trading.position_key(market.trading_pair, stale_side))
+            if raw.amount != 0:
+                side = PositionSide.LONG if raw.amount > 0 else PositionSide.SHORT
+                self._perpetual_trading.set_position(
+                    self._perpetual_trading.position_key(market.trading_pair, side),
+                    Position(trading_pair=market.trading_pair, position_side=side,
+                             unrealized_pnl=raw.unrealized_pnl, entry_price=raw.entry_price, amount=raw.amount,
+                             leverage=raw.leverage))
 
     async def _account(self) -> Dict[str, Any]:
         try:
