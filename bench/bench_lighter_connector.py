@@ -2,7 +2,8 @@
 
     python bench/bench_lighter_connector.py [--latency-ms 50] [--orders 20] [--stall-orders 100]
 
-The emulator runs in this process and adds the given latency to every REST request. Each connector runs in a child
+The emulator runs in this process and adds the given latency to every REST request and to every WebSocket frame a
+client sends (frames on one connection stay in order but do not wait for each other). Each connector runs in a child
 process of its own (so the emulator's work never shows up as the connector's event-loop stall); the children report
 the time windows of their phases, and the emulator's request log says what each phase sent.
 
@@ -34,6 +35,8 @@ from emulator.lighter import LighterEmulator  # noqa: E402
 LOOKUP_PATHS = ("/api/v1/accountActiveOrders", "/api/v1/accountInactiveOrders", "/api/v1/orders")
 PREMIUM_WEIGHTS = {"/api/v1/sendTx": 6, "/api/v1/sendTxBatch": 6, "/api/v1/nextNonce": 6,
                    "/api/v1/accountInactiveOrders": 100, "/api/v1/trades": 600, "/api/v1/recentTrades": 600}
+# WebSocket transactions share sendTx/sendTxBatch's limits.
+TX_FRAMES = {"jsonapi/sendtx": "/api/v1/sendTx", "jsonapi/sendtxbatch": "/api/v1/sendTxBatch"}
 TRADING_PAIR = "ETH-USDC"
 
 
@@ -156,17 +159,33 @@ def run_child(impl: str, ex: LighterEmulator, account: int, key_index: int, priv
                                           stderr=None if os.environ.get("BENCH_DEBUG") else asyncio.subprocess.DEVNULL)
 
 
+def tx_accounts(fields: dict) -> set:
+    """Accounts of the transactions in sendTx/sendTxBatch fields (a REST form or a WebSocket frame's data)."""
+    infos = [fields["tx_info"]] if "tx_info" in fields else json.loads(fields.get("tx_infos") or "[]")
+    return {(json.loads(info) if isinstance(info, str) else info).get("AccountIndex") for info in infos}
+
+
 def requests_between(ex: LighterEmulator, account: int, start_ms: float, end_ms: float):
+    """The account's REST requests and WebSocket transactions (which count against the same limits) in a window."""
     selected = []
     for request in ex.state.requests:
-        if request.transport != "rest" or not start_ms <= request.received_ms <= end_ms:
+        if not start_ms <= request.received_ms <= end_ms:
             continue
-        owner = request.params.get("account_index") or request.params.get("value")
-        tx_infos = request.form.get("tx_info", "") + request.form.get("tx_infos", "")
-        if owner == str(account) or f'\\"AccountIndex\\":{account}' in tx_infos or f'"AccountIndex":{account}' \
-                in tx_infos:
+        if request.transport == "ws":
+            if request.method in TX_FRAMES and account in tx_accounts(request.form.get("data") or {}):
+                selected.append(request)
+        elif (request.params.get("account_index") or request.params.get("value")) == str(account) \
+                or account in tx_accounts(request.form):
             selected.append(request)
     return selected
+
+
+def weight(request) -> int:
+    return PREMIUM_WEIGHTS.get(request.path if request.transport == "rest" else TX_FRAMES[request.method], 300)
+
+
+def label(request) -> str:
+    return request.path.rsplit("/", 1)[-1] if request.transport == "rest" else f"ws:{request.method}"
 
 
 async def parent(args):
@@ -192,8 +211,8 @@ async def parent(args):
             cancel_requests = requests_between(ex, account, windows[1] - 1, windows[2] + 1)
             result["p2_lookups"] = sum(1 for r in cancel_requests if r.path in LOOKUP_PATHS)
             single = requests_between(ex, account, windows[3] - 1, windows[4] + 1)
-            result["p3_weight"] = sum(PREMIUM_WEIGHTS.get(r.path, 300) for r in single)
-            result["p3_paths"] = [r.path.rsplit("/", 1)[-1] for r in single]
+            result["p3_weight"] = sum(weight(r) for r in single)
+            result["p3_paths"] = [label(r) for r in single]
             results[impl] = result
     return results
 
@@ -236,7 +255,7 @@ def main():
         print(json.dumps(asyncio.run(child(args))))
         return
     print(f"Lighter connector benchmark: {args.orders} orders, {args.stall_orders} for P4, "
-          f"{args.latency_ms} ms added to every REST request")
+          f"{args.latency_ms} ms added to every REST request and WebSocket frame")
     report(asyncio.run(parent(args)), args.latency_ms)
 
 

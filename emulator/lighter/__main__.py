@@ -31,7 +31,7 @@ async def serve(args: argparse.Namespace):
 def main():
     parser = argparse.ArgumentParser(description="Local Lighter (zkLighter) perpetuals exchange emulator")
     parser.add_argument("--port", type=int, default=8701, help="0 picks a free port")
-    parser.add_argument("--latency-ms", type=int, default=0, help="added to every REST request")
+    parser.add_argument("--latency-ms", type=int, default=0, help="added to every REST request and WebSocket frame")
     parser.add_argument("--flow-rate", type=float, default=0.0, help="synthetic maker/taker actions per second")
     parser.add_argument("--api-public-key", help="register this API public key on a new funded account")
     parser.add_argument("--api-key-index", type=int, default=2)

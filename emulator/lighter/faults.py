@@ -6,6 +6,7 @@ WS sendtx) or "*" for every request, and can be limited to the next `count` matc
     ex.faults.add("/api/v1/accountActiveOrders", status=429, count=2)
     ex.faults.add("tx:15", latency_ms=300)
     ex.faults.add("/api/v1/sendTx", timeout_ms=5000)      # hold, then drop the connection unanswered
+    ex.faults.add("tx:14", timeout_ms=1)                  # over WS: the frame is lost, never executed nor answered
     ex.faults.nonce_errors(1)                              # next tx answers 21104
     ex.faults.skip_book_update(0)                          # next order_book/0 update is never sent
     ex.faults.rest_index_delay_ms = 2000                   # new orders hidden from REST order lists

@@ -28,13 +28,13 @@ class LighterEmulator:
                  ws_ping_interval_s: float = 60.0, ws_idle_timeout_s: float = 120.0,
                  funding_interval_s: Optional[float] = 3600.0):
         self.port = port
-        self.latency_ms = latency_ms
         self.funding_interval_ms = None if funding_interval_s is None else int(funding_interval_s * 1000)
         self.state = ExchangeState(markets if markets is not None else default_markets())
         self.faults = Faults()
         self.engine = MatchingEngine(self.state, self.faults)
         self.txs = TxProcessor(self.state, self.engine, self.faults)
         self.hub = WsHub(self.state, self.engine, self.txs, self.faults, ws_ping_interval_s, ws_idle_timeout_s)
+        self.latency_ms = latency_ms
         self.rest = RestApi(self)
         self.flow: Optional[SyntheticFlow] = None
         self._synthetic_taker: Optional[int] = None
@@ -44,6 +44,15 @@ class LighterEmulator:
         for market in self.state.markets.values():
             market.last_funding_ms = round_ms
         self._next_funding_ms = now_ms() + self.funding_interval_ms if self.funding_interval_ms else None
+
+    @property
+    def latency_ms(self) -> int:
+        """Added to every REST request and every WebSocket frame a client sends."""
+        return self.hub.latency_ms
+
+    @latency_ms.setter
+    def latency_ms(self, value: int):
+        self.hub.latency_ms = value
 
     # ---- lifecycle ---------------------------------------------------------------------------------------
 

@@ -36,17 +36,21 @@ def error_frame(code: int, message: str) -> str:
 
 
 class Connection:
-    __slots__ = ("ws", "queue", "wakeup", "channels", "last_recv", "last_ping", "closed", "writer")
+    __slots__ = ("ws", "queue", "wakeup", "inbox", "channels", "last_recv", "last_ping", "closed", "writer",
+                 "reader")
 
     def __init__(self, ws: web.WebSocketResponse):
         self.ws = ws
         self.queue: Deque[str] = deque()
         self.wakeup = asyncio.Event()
+        # Client frames with the time each is due, handled in arrival order (see WsHub.latency_ms).
+        self.inbox: asyncio.Queue = asyncio.Queue()
         self.channels: Set[str] = set()
         self.last_recv = time.monotonic()
         self.last_ping = 0.0
         self.closed = False
         self.writer: Optional[asyncio.Task] = None
+        self.reader: Optional[asyncio.Task] = None
 
     def send(self, text: str):
         if not self.closed:
@@ -74,6 +78,9 @@ class WsHub:
         self.faults = faults
         self.ping_interval_s = ping_interval_s
         self.idle_timeout_s = idle_timeout_s
+        # Added to every client frame, like the REST latency to every request: each frame is handled this long after
+        # it arrived, in order, without waiting for the frames before it (frames sent back to back stay pipelined).
+        self.latency_ms = 0
         self.connections: Set[Connection] = set()
         self.channels: Dict[str, Set[Connection]] = {}
         self._snapshots: Dict[str, Callable[[str, str], dict]] = {
@@ -97,17 +104,26 @@ class WsHub:
         conn = Connection(ws)
         self.connections.add(conn)
         conn.writer = asyncio.create_task(conn.run_writer())
+        conn.reader = asyncio.create_task(self._handle_frames(conn))
         conn.send(dumps({"session_id": str(uuid.uuid4()), "type": "connected"}))
         try:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
                     conn.last_recv = time.monotonic()
-                    await self._on_frame(conn, msg.data)
+                    conn.inbox.put_nowait((conn.last_recv + self.latency_ms / 1000, msg.data))
                 elif msg.type == WSMsgType.ERROR:
                     break
         finally:
             self._drop(conn)
         return ws
+
+    async def _handle_frames(self, conn: Connection):
+        while True:
+            due, text = await conn.inbox.get()
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await self._on_frame(conn, text)
 
     def _drop(self, conn: Connection):
         conn.closed = True
@@ -120,8 +136,9 @@ class WsHub:
                 if not subscribers:
                     del self.channels[key]
         conn.channels.clear()
-        if conn.writer is not None:
-            conn.writer.cancel()
+        for task in (conn.writer, conn.reader):
+            if task is not None:
+                task.cancel()
 
     def close_all(self, code: int = WSCloseCode.GOING_AWAY):
         for conn in list(self.connections):
@@ -216,6 +233,8 @@ class WsHub:
             for rule in self.faults.take([f"tx:{tx_type}" for tx_type in tx_types]):
                 if rule.latency_ms:
                     await asyncio.sleep(rule.latency_ms / 1000)
+                if rule.timeout_ms:
+                    return  # lost: never executed, never answered
                 if rule.status is not None:
                     raise LighterError(C.TOO_MANY_REQUESTS if rule.status == 429 else (rule.status, "internal error"))
             if kind == "jsonapi/sendtx":

@@ -196,3 +196,33 @@ class WsSendTxTests(EmulatorTestCase):
         await ws.send_json({"type": "jsonapi/sendtx", "data": {"id": 1, "tx_type": tx_type, "tx_info": tx_info}})
         reply = await asyncio.wait_for(self.receive_until(ws, of_type("jsonapi/sendtx")), 2)
         self.assertEqual(23000, reply["code"])
+
+    async def test_latency_delays_each_frame_in_order_without_serialising_them(self):
+        ws = await self.connect()
+        self.ex.latency_ms = 300
+        first, second = self.sign_order(client_index=90), self.sign_order(client_index=91, price=248000)
+        started = time.monotonic()
+        for request_id, (tx_type, tx_info) in (("a", first), ("b", second)):
+            await ws.send_json({"type": "jsonapi/sendtx", "data": {"id": request_id, "tx_type": tx_type,
+                                                                   "tx_info": tx_info}})
+        replies = [await self.receive_until(ws, of_type("jsonapi/sendtx")) for _ in range(2)]
+        elapsed = time.monotonic() - started
+        # Consecutive nonces: handled in arrival order. Both answered after one latency, not two.
+        self.assertEqual([("a", 200), ("b", 200)], [(reply["id"], reply["code"]) for reply in replies])
+        self.assertGreaterEqual(elapsed, 0.3)
+        self.assertLess(elapsed, 0.55)
+
+    async def test_timeout_fault_loses_a_ws_frame_unexecuted_and_unanswered(self):
+        self.ex.faults.add("tx:14", timeout_ms=1, count=1)
+        ws = await self.connect()
+        nonce = self.next_nonce()
+        lost = self.sign_order(client_index=92, nonce=nonce)
+        await ws.send_json({"type": "jsonapi/sendtx", "data": {"id": "lost", "tx_type": lost[0], "tx_info": lost[1]}})
+        # The same nonce again: accepted, since the lost frame was never executed.
+        retry = self.sign_order(client_index=93, nonce=nonce)
+        await ws.send_json({"type": "jsonapi/sendtx", "data": {"id": "kept", "tx_type": retry[0],
+                                                               "tx_info": retry[1]}})
+        reply = await self.receive_until(ws, of_type("jsonapi/sendtx"))
+        self.assertEqual(("kept", 200), (reply["id"], reply["code"]))
+        self.assertEqual([93], [order.client_order_index
+                                for order in self.ex.state.accounts[self.account].active_orders.values()])

@@ -108,6 +108,9 @@ WS_ACCOUNT_TRADES_CHANNEL = "account_all_trades"
 WS_ACCOUNT_POSITIONS_CHANNEL = "account_all_positions"
 WS_USER_STATS_CHANNEL = "user_stats"
 WS_HEARTBEAT_INTERVAL = 30
+# Transactions sent over the WebSocket (frames the exchange answers with the request's id).
+WS_SEND_TX = "jsonapi/sendtx"
+WS_SEND_TX_BATCH = "jsonapi/sendtxbatch"
 # Auth tokens live at most 8 hours; a short life limits the damage of a leaked token.
 AUTH_TOKEN_LIFETIME = 10 * 60
 AUTH_TOKEN_REFRESH_MARGIN = 60

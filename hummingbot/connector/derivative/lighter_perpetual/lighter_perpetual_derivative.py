@@ -322,11 +322,13 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
 
     async def cancel_all(self, timeout_seconds: float) -> List[CancellationResult]:
         """Lighter executes an accepted cancel afterwards and the stream confirms it. A strategy stops right after this:
-        waiting for the confirmations (within the timeout) lets Hummingbot record every order's final state."""
+        waiting for the confirmations (within the timeout, and only once the stream has delivered anything) lets
+        Hummingbot record every order's final state."""
         deadline = time.monotonic() + timeout_seconds
         results = await super().cancel_all(timeout_seconds)
         accepted = {result.order_id for result in results if result.success}
-        while accepted & set(self._order_tracker.active_orders) and time.monotonic() < deadline:
+        while (accepted & set(self._order_tracker.active_orders) and self._user_stream_tracker.last_recv_time > 0
+               and time.monotonic() < deadline):
             await asyncio.sleep(0.05)
         return results
 

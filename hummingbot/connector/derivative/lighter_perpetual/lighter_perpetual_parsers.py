@@ -372,3 +372,34 @@ def error_of(response: Dict[str, Any]) -> Tuple[Optional[int], str]:
     if code in (None, 0, CONSTANTS.CODE_OK):
         return None, ""
     return int(code), str(response.get("message", ""))
+
+
+@dataclass(frozen=True)
+class TxAnswer:
+    request_id: Optional[str]
+    code: Optional[int]
+    message: str
+    tx_hashes: List[str]
+
+
+def parse_tx_answer(message: Dict[str, Any]) -> Optional[TxAnswer]:
+    """The exchange's answer to sendTx/sendTxBatch (REST body or WebSocket frame); None for any other frame.
+    Seen shapes: {code, message, tx_hash}, hashes as a list or under tx_hashes, under `data`, {"type": "error", code}
+    and {"error": {code, message}}."""
+    if not isinstance(message, dict):
+        return None
+    kind = str(message.get("type", ""))
+    data = message.get("data") if isinstance(message.get("data"), dict) else {}
+    error = message.get("error")
+    if isinstance(error, dict):
+        code, text = error.get("code"), error.get("message")
+    elif kind == "error" or kind.startswith("jsonapi/") or (not kind and "code" in message):
+        code, text = message.get("code", data.get("code")), message.get("message", data.get("message"))
+    else:
+        return None
+    hashes = next((value for value in (message.get("tx_hashes"), message.get("tx_hash"), data.get("tx_hashes"),
+                                       data.get("tx_hash")) if value), [])
+    request_id = message.get("id") or data.get("id")
+    return TxAnswer(request_id=None if request_id is None else str(request_id),
+                    code=None if code is None else int(code), message=str(text or ""),
+                    tx_hashes=[str(value) for value in (hashes if isinstance(hashes, list) else [hashes])])

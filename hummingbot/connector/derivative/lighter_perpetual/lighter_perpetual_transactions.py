@@ -5,25 +5,35 @@ nonce and API key index (with nonce -1 the Go library would block on its own HTT
 OptimisticNonceManager, seeded and resynchronised from /nextNonce through Hummingbot's WebAssistant and throttler.
 
 Transactions that are ready at the same moment leave together: one dispatcher per API key drains everything queued,
-signs it in one hop to the worker thread and sends it as one sendTx or sendTxBatch. Only one request per key is in
-flight, so nonces reach the sequencer in order; after any failed send the nonce is re-read from the exchange, which
-also tells whether a timed-out transaction was consumed.
+signs it in one hop to the worker thread and sends it as one sendtx or sendtxbatch (at most 15). They travel over a
+WebSocket of their own: the exchange reads one connection's frames in order, so the next batch can leave before the
+previous one is answered and nonces still arrive in order. Without that socket they go over REST, one request at a
+time, since concurrent HTTP requests may overtake each other.
+
+After any failure nothing new is sent until every batch in the air has been answered; then the nonce is re-read from
+the exchange, which also tells whether transactions without an answer were executed. Batches refused only because an
+earlier one failed (a nonce error behind a failure) are signed again with fresh nonces: one failure never causes a
+second.
 """
 import asyncio
+import itertools
 import json
 import logging
 import re
 import time
+from collections import OrderedDict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, Deque, List, Optional, Tuple
 
 from hummingbot.connector.derivative.lighter_perpetual import (
     lighter_perpetual_constants as CONSTANTS,
+    lighter_perpetual_parsers as parsers,
     lighter_perpetual_web_utils as web_utils,
 )
-from hummingbot.core.web_assistant.connections.data_types import RESTMethod
+from hummingbot.core.web_assistant.connections.data_types import RESTMethod, WSJSONRequest
 from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFactory
+from hummingbot.core.web_assistant.ws_assistant import WSAssistant
 from hummingbot.logger import HummingbotLogger
 
 # Signing on the event loop costs ~6 ms per transaction (cgo re-reads /proc/self/maps on the main thread); on a
@@ -31,6 +41,8 @@ from hummingbot.logger import HummingbotLogger
 _SIGNER_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lighter-signer")
 
 SEND_TIMEOUT = 10.0
+# After the transaction WebSocket could not be opened, REST carries transactions this long before the next try.
+SOCKET_RETRY_INTERVAL = 60.0
 _KEY_SHAPE = re.compile(rf"(0x)?[0-9a-fA-F]{{{CONSTANTS.API_PRIVATE_KEY_HEX_LENGTH}}}")
 _BAD_KEY_MESSAGE = ("The Lighter API private key is not a valid key; copy it again from the API key you created on "
                     "Lighter.")
@@ -63,6 +75,22 @@ class _PendingTx:
     tx_hash: str = ""
 
 
+@dataclass
+class _Flight:
+    """Transactions sent in one frame, waiting for the exchange's answer."""
+    txs: List[_PendingTx]
+    timer: asyncio.TimerHandle
+
+
+@dataclass
+class _Undecided:
+    """Transactions whose outcome the re-read nonce decides: no answer came, or their batch was refused (a batch may
+    have been executed up to the transaction the exchange refused)."""
+    txs: List[_PendingTx]
+    error: LighterTransactionError
+    refused: bool
+
+
 class LighterTransactionClient:
     _logger: Optional[HummingbotLogger] = None
 
@@ -82,13 +110,27 @@ class LighterTransactionClient:
         self._signer = None
         self._nonce_manager = None
         self._nonce_stale = True
-        self._queue: asyncio.Queue = asyncio.Queue()
+        # Queued transactions; `_resend` holds those to sign again, which go first, in their original order.
+        self._queue: Deque[_PendingTx] = deque()
+        self._resend: List[_PendingTx] = []
+        self._wakeup = asyncio.Event()
         self._dispatcher: Optional[asyncio.Task] = None
+        self._ready = asyncio.Event()
+        # Frames sent on the socket and not answered yet, in the order they left.
+        self._flights: "OrderedDict[str, _Flight]" = OrderedDict()
+        self._request_ids = itertools.count(1)
+        self._undecided: List[_Undecided] = []
+        # Set when a transaction in the air failed: later nonce errors then only mean "not executed because of it".
+        self._failure_in_the_air = False
+        # When that first failure was a refusal, its first nonce is the one the exchange expects next.
+        self._refused_nonce: Optional[int] = None
+        self._socket: Optional[WSAssistant] = None
+        self._socket_reader: Optional[asyncio.Task] = None
+        self._socket_retry_at = 0.0
         self._auth_token: Optional[str] = None
         self._auth_token_deadline = 0.0
         self._auth_lock = asyncio.Lock()
         self._signer_lock = asyncio.Lock()
-        self._ready = asyncio.Event()
 
     @property
     def account_index(self) -> int:
@@ -131,7 +173,7 @@ class LighterTransactionClient:
         self._nonce_manager = self._signer.nonce_manager
 
     async def start(self):
-        """Returns once the dispatcher has read the nonce (or tried to)."""
+        """Returns once the dispatcher has read the nonce and opened its socket (or tried to)."""
         self._ensure_dispatcher()
         await self._ensure_signer()
         await self._ready.wait()
@@ -146,10 +188,16 @@ class LighterTransactionClient:
         if self._dispatcher is not None:
             self._dispatcher.cancel()
             self._dispatcher = None
-        while not self._queue.empty():
-            pending = self._queue.get_nowait()
-            if not pending.future.done():
-                pending.future.set_exception(LighterTransactionError("The connector stopped before sending."))
+        stopped = LighterTransactionError("The connector stopped before Lighter answered.")
+        for flight in self._flights.values():
+            self._fail(flight.txs, stopped)
+        socket = self._abandon_socket("The connector stopped")
+        if socket is not None:
+            await socket.disconnect()
+        self._fail(self._resend + list(self._queue) + [tx for group in self._undecided for tx in group.txs], stopped)
+        self._resend, self._undecided = [], []
+        self._queue.clear()
+        self._failure_in_the_air = False
         self._signer = None
         self._nonce_stale = True
 
@@ -179,7 +227,8 @@ class LighterTransactionClient:
         """Queues one transaction; returns its hash once the exchange accepted it, or raises LighterTransactionError."""
         self._ensure_dispatcher()
         future = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_PendingTx(sign=sign, future=future))
+        self._queue.append(_PendingTx(sign=sign, future=future))
+        self._wakeup.set()
         return await future
 
     def create_order(self, market_index: int, client_order_index: int, base_amount: int, price: int, is_ask: bool,
@@ -214,24 +263,21 @@ class LighterTransactionClient:
     # --- dispatcher ---------------------------------------------------------------------------------------------
 
     async def _dispatch_loop(self):
-        # Only this task touches nonces, so a re-read can never rewind one a batch in flight has used. The nonce is
-        # read now rather than in front of the first order.
+        # Only this task touches nonces, so a re-read can never rewind one a batch being signed has drawn. The nonce
+        # is read and the socket opened now rather than in front of the first order.
         try:
             await self._ensure_signer()
             await self._resync_nonce()
+            await self._transaction_socket()
         except asyncio.CancelledError:
             raise
         except Exception as e:
             self.logger().warning(f"Could not read the Lighter nonce yet ({e.__class__.__name__}); will retry.")
         self._ready.set()
         while True:
-            batch = [await self._queue.get()]
-            # Orders created in the same tick are queued by then; they leave together.
-            await asyncio.sleep(0)
-            while len(batch) < CONSTANTS.MAX_TX_PER_BATCH and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+            batch = await self._next_batch()
             try:
-                await self._process(batch)
+                await self._dispatch(batch)
             except asyncio.CancelledError:
                 raise
             except LighterTransactionError as e:
@@ -242,11 +288,119 @@ class LighterTransactionClient:
                 self._fail(batch, LighterTransactionError(f"Unexpected error: {self._scrub(str(e))}"))
                 self._nonce_stale = True
 
+    async def _next_batch(self) -> List[_PendingTx]:
+        while True:
+            if self._undecided and not self._flights:
+                await self._recover()
+            elif self._resend or self._queue:
+                break
+            else:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                # Orders created in the same tick are queued by then; they leave together.
+                await asyncio.sleep(0)
+        batch = [tx for tx in self._resend[:CONSTANTS.MAX_TX_PER_BATCH] if not tx.future.done()]
+        del self._resend[:CONSTANTS.MAX_TX_PER_BATCH]
+        while len(batch) < CONSTANTS.MAX_TX_PER_BATCH and self._queue and not self._resend:
+            tx = self._queue.popleft()
+            if not tx.future.done():  # its submitter gave up before it was signed
+                batch.append(tx)
+        return batch
+
+    async def _dispatch(self, txs: List[_PendingTx]):
+        if not txs:
+            return
+        await self._ensure_signer()
+        socket = await self._transaction_socket()
+        if self._nonce_stale:
+            failure = await self._recover()
+            if failure:
+                raise LighterTransactionError(failure)
+        for tx, error in await self._on_signer_thread(self._sign_batch, txs):
+            self._fail([tx], LighterTransactionError(f"The signer refused the transaction: {self._scrub(error)}"))
+        signed = [tx for tx in txs if tx.nonce >= 0]
+        if not signed:
+            return
+        if socket is not None and self._socket is socket:
+            await self._send_frame(socket, signed)
+        else:
+            self._conclude(signed, *(await self._send_rest(signed)))
+
+    async def _recover(self) -> Optional[str]:
+        """Waits until no frame is in the air, then re-reads the nonce: it tells which unanswered transactions were
+        executed, and the next transactions carry the nonce the exchange expects. Returns why that failed, if it did
+        (the nonce stays stale, so the next batch tries again)."""
+        while self._flights:
+            self._wakeup.clear()
+            await self._wakeup.wait()
+        undecided, self._undecided = self._undecided, []
+        refused_nonce, self._refused_nonce = self._refused_nonce, None
+        self._failure_in_the_air = False
+        # Nothing to decide and the first failure was a refusal: the expected nonce is known without asking.
+        if refused_nonce is not None and not undecided:
+            self._nonce_manager.nonce[self._api_key_index] = refused_nonce - 1
+            self._nonce_stale = False
+            return None
+        try:
+            next_nonce = await self._resync_nonce()
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            failure = f"the Lighter nonce could not be re-read ({e.__class__.__name__})"
+            for group in undecided:
+                self._fail(group.txs, LighterTransactionError(f"{group.error}; {failure}", group.error.code))
+            return failure[0].upper() + failure[1:]
+        for group in undecided:
+            partly_executed = group.txs[0].nonce < next_nonce
+            for tx in group.txs:
+                if tx.nonce < next_nonce:
+                    self._resolve(tx, tx.tx_hash)
+                elif group.refused and partly_executed and tx.nonce > next_nonce:
+                    # Executed up to the refused transaction: those behind it never ran because of it.
+                    tx.nonce = -1
+                    self._resend.append(tx)
+                else:
+                    self._fail([tx], group.error)
+        return None
+
+    @staticmethod
+    def _resolve(tx: _PendingTx, tx_hash: str):
+        if not tx.future.done():
+            tx.future.set_result(tx_hash)
+
     @staticmethod
     def _fail(txs: List[_PendingTx], error: Exception):
         for tx in txs:
             if not tx.future.done():
                 tx.future.set_exception(error)
+
+    def _conclude(self, txs: List[_PendingTx], code: Optional[int], message: str, hashes: List[str]):
+        """Applies the exchange's answer (code None: no usable answer) to the transactions it covers."""
+        if code == CONSTANTS.CODE_OK:
+            for index, tx in enumerate(txs):
+                self._resolve(tx, hashes[index] if index < len(hashes) and hashes[index] else tx.tx_hash)
+            return
+        self._nonce_stale = True
+        if code is None:
+            # Throttled, timed out, server or connection error: the re-read nonce will say what was executed.
+            self._undecided.append(_Undecided(txs=txs, error=LighterTransactionError(message), refused=False))
+        elif code in CONSTANTS.NONCE_ERROR_CODES and self._failure_in_the_air:
+            # Never executed, only because an earlier transaction failed: they leave again with fresh nonces.
+            for tx in txs:
+                tx.nonce = -1
+            self._resend.extend(txs)
+        else:
+            error_class = LighterKeyError if code in CONSTANTS.KEY_ERROR_CODES else LighterTransactionError
+            error = error_class(f"Lighter rejected the transaction: {message} (code {code})", code)
+            if len(txs) > 1:
+                self._undecided.append(_Undecided(txs=txs, error=error, refused=True))
+            else:
+                if not self._failure_in_the_air and code not in CONSTANTS.NONCE_ERROR_CODES:
+                    # Refused after everything before it was accepted: its nonce is the next one.
+                    self._refused_nonce = txs[0].nonce
+                self._fail(txs, error)
+        self._failure_in_the_air = True
+        self._wakeup.set()
 
     async def fetch_next_nonce(self) -> int:
         rest = await self._api_factory.get_rest_assistant()
@@ -276,42 +430,102 @@ class LighterTransactionClient:
                 tx.nonce, tx.tx_type, tx.tx_info, tx.tx_hash = nonce, tx_type, tx_info, tx_hash
         return refused
 
-    async def _process(self, txs: List[_PendingTx]):
-        await self._ensure_signer()
-        if self._nonce_stale:
-            await self._resync_nonce()
-        for tx, error in await self._on_signer_thread(self._sign_batch, txs):
-            self._fail([tx], LighterTransactionError(f"The signer refused the transaction: {self._scrub(error)}"))
-        signed = [tx for tx in txs if tx.nonce >= 0]
-        if not signed:
-            return
-        code, message, hashes = await self._send(signed)
-        if code == CONSTANTS.CODE_OK:
-            for tx, tx_hash in zip(signed, hashes or [tx.tx_hash for tx in signed]):
-                tx.future.set_result(tx_hash or tx.tx_hash)
-            return
-        if code is not None:
-            # Refused by the exchange: none of these nonces were used.
-            self._nonce_manager.nonce[self._api_key_index] = signed[0].nonce - 1
-            if code in CONSTANTS.NONCE_ERROR_CODES:
-                self._nonce_stale = True
-            error_class = LighterKeyError if code in CONSTANTS.KEY_ERROR_CODES else LighterTransactionError
-            self._fail(signed, error_class(f"Lighter rejected the transaction: {message} (code {code})", code))
-            return
-        # Throttled, timed out, server or connection error: the exchange's nonce says what it consumed.
-        try:
-            next_nonce = await self._resync_nonce()
-        except Exception as e:
-            self._nonce_stale = True
-            self._fail(signed, LighterTransactionError(f"{message}; the nonce could not be re-read: {e}"))
-            return
-        for tx in signed:
-            if tx.nonce < next_nonce:
-                tx.future.set_result(tx.tx_hash)
-            else:
-                tx.future.set_exception(LighterTransactionError(message))
+    # --- transport: WebSocket -----------------------------------------------------------------------------------
 
-    async def _send(self, txs: List[_PendingTx]) -> Tuple[Optional[int], str, Optional[List[str]]]:
+    async def _transaction_socket(self) -> Optional[WSAssistant]:
+        """The open transaction socket; None while REST carries transactions."""
+        if self._socket is not None or time.monotonic() < self._socket_retry_at:
+            return self._socket
+        socket = await self._api_factory.get_ws_assistant()
+        try:
+            await asyncio.wait_for(socket.connect(ws_url=web_utils.wss_url(self._domain),
+                                                  ping_timeout=CONSTANTS.WS_HEARTBEAT_INTERVAL), SEND_TIMEOUT)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            self._socket_retry_at = time.monotonic() + SOCKET_RETRY_INTERVAL
+            self.logger().warning(f"Lighter transactions go over REST for now: their WebSocket could not be opened "
+                                  f"({e.__class__.__name__}).")
+            return None
+        self._socket = socket
+        self._socket_reader = asyncio.get_running_loop().create_task(self._read_answers(socket))
+        return socket
+
+    async def _send_frame(self, socket: WSAssistant, txs: List[_PendingTx]):
+        request_id = str(next(self._request_ids))
+        if len(txs) == 1:
+            path = CONSTANTS.SEND_TX_PATH
+            payload = {"type": CONSTANTS.WS_SEND_TX, "data": {
+                "id": request_id, "tx_type": txs[0].tx_type, "tx_info": json.loads(txs[0].tx_info)}}
+        else:
+            path = CONSTANTS.SEND_TX_BATCH_PATH
+            payload = {"type": CONSTANTS.WS_SEND_TX_BATCH, "data": {
+                "id": request_id, "tx_types": json.dumps([tx.tx_type for tx in txs]),
+                "tx_infos": json.dumps([tx.tx_info for tx in txs])}}
+        async with self._api_factory.throttler.execute_task(limit_id=path):
+            self._flights[request_id] = _Flight(txs=txs, timer=asyncio.get_running_loop().call_later(
+                SEND_TIMEOUT, self._land, request_id, None, f"No answer from Lighter within {SEND_TIMEOUT:.0f} s"))
+            try:
+                await socket.send(WSJSONRequest(payload=payload))
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                self._land(request_id, None, f"Sending to Lighter failed: {e.__class__.__name__}")
+
+    def _land(self, request_id: Optional[str], code: Optional[int], message: str, hashes: Optional[List[str]] = None):
+        """Concludes a frame with its answer (code None: no answer)."""
+        if request_id is None and self._flights:
+            # The exchange answers one connection's frames in order: an answer without an id is the oldest frame's.
+            request_id = next(iter(self._flights))
+        flight = self._flights.pop(request_id, None)
+        if flight is None:
+            return
+        flight.timer.cancel()
+        self._conclude(flight.txs, code, message, hashes or [])
+        if code is None:
+            # A socket that lost one answer is not trusted with the others: they are concluded the same way.
+            socket = self._abandon_socket(message)
+            if socket is not None:
+                asyncio.get_running_loop().create_task(socket.disconnect())
+        self._wakeup.set()
+
+    def _abandon_socket(self, reason: str) -> Optional[WSAssistant]:
+        """Drops the transaction socket (returned, to disconnect) and concludes every frame in the air unanswered."""
+        socket, reader = self._socket, self._socket_reader
+        self._socket, self._socket_reader = None, None
+        if reader is not None and reader is not asyncio.current_task():
+            reader.cancel()
+        flights = list(self._flights.values())
+        self._flights.clear()
+        for flight in flights:
+            flight.timer.cancel()
+            self._conclude(flight.txs, None, reason, [])
+        return socket
+
+    async def _read_answers(self, socket: WSAssistant):
+        reason = "The Lighter connection closed before it answered"
+        try:
+            async for response in socket.iter_messages():
+                message = response.data
+                if not isinstance(message, dict):
+                    continue
+                if message.get("type") == "ping":
+                    await socket.send(WSJSONRequest(payload={"type": "pong"}))
+                    continue
+                answer = parsers.parse_tx_answer(message)
+                if answer is not None:
+                    self._land(answer.request_id, answer.code, answer.message, answer.tx_hashes)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            reason = f"The Lighter connection failed before it answered ({e.__class__.__name__})"
+        if self._socket is socket:
+            self._abandon_socket(reason)
+            await socket.disconnect()
+
+    # --- transport: REST ----------------------------------------------------------------------------------------
+
+    async def _send_rest(self, txs: List[_PendingTx]) -> Tuple[Optional[int], str, List[str]]:
         """Returns (code, message, tx hashes); code is None when the outcome is unknown (no usable answer)."""
         if len(txs) == 1:
             path, data = CONSTANTS.SEND_TX_PATH, {"tx_type": txs[0].tx_type, "tx_info": txs[0].tx_info}
@@ -329,15 +543,14 @@ class LighterTransactionClient:
         except asyncio.CancelledError:
             raise
         except asyncio.TimeoutError:
-            return None, f"No answer from Lighter within {SEND_TIMEOUT:.0f} s", None
+            return None, f"No answer from Lighter within {SEND_TIMEOUT:.0f} s", []
         except Exception as e:
-            return None, f"Sending to Lighter failed: {e.__class__.__name__}", None
+            return None, f"Sending to Lighter failed: {e.__class__.__name__}", []
         if status == 429:
-            return None, "Lighter rate limit hit (HTTP 429)", None
+            return None, "Lighter rate limit hit (HTTP 429)", []
         if status >= 500:
-            return None, f"Lighter server error (HTTP {status})", None
-        code = body.get("code") if isinstance(body, dict) else None
-        if code is None:
-            return None, f"Unexpected answer from Lighter (HTTP {status})", None
-        hashes = body.get("tx_hash")
-        return int(code), str(body.get("message", "")), hashes if isinstance(hashes, list) else [hashes]
+            return None, f"Lighter server error (HTTP {status})", []
+        answer = parsers.parse_tx_answer(body)
+        if answer is None or answer.code is None:
+            return None, f"Unexpected answer from Lighter (HTTP {status})", []
+        return answer.code, answer.message, answer.tx_hashes

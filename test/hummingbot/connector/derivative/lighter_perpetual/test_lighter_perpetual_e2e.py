@@ -119,6 +119,9 @@ class LighterPerpetualEndToEndTest(unittest.IsolatedAsyncioTestCase):
     def requests(self, path: str):
         return [r for r in self.ex.state.requests if r.transport == "rest" and r.path == f"/api/v1{path}"]
 
+    def frames(self, kind: str):
+        return [r for r in self.ex.state.requests if r.transport == "ws" and r.method == kind]
+
     def truth_orders(self):
         return self.ex.state.accounts[self.account].active_orders.values()
 
@@ -166,22 +169,22 @@ class LighterPerpetualEndToEndTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(before, {path: len(self.requests(path)) for path in before})
 
     async def test_orders_submitted_together_leave_in_one_batch(self):
-        # Resting bids below the maker's.
-        batches = len(self.requests(CONSTANTS.SEND_TX_BATCH_PATH))
-        singles = len(self.requests(CONSTANTS.SEND_TX_PATH))
+        # Resting bids below the maker's. Transactions travel over the WebSocket, none over REST.
+        batches = len(self.frames(CONSTANTS.WS_SEND_TX_BATCH))
+        singles = len(self.frames(CONSTANTS.WS_SEND_TX))
         ids = [self.submit(True, "0.1", str(2480 - i)) for i in range(6)]
         await self.until(lambda: all(self.connector.in_flight_orders.get(i) is not None
-                                     and self.connector.in_flight_orders[i].is_open for i in ids))
-        # The stream can report the orders open before the emulator has logged the request that created them.
-        await self.until(lambda: len(self.requests(CONSTANTS.SEND_TX_BATCH_PATH)) > batches)
-        self.assertEqual(batches + 1, len(self.requests(CONSTANTS.SEND_TX_BATCH_PATH)))
-        self.assertEqual(singles, len(self.requests(CONSTANTS.SEND_TX_PATH)))
+                                     and self.connector.in_flight_orders[i].current_state == OrderState.OPEN
+                                     for i in ids))
+        self.assertEqual(batches + 1, len(self.frames(CONSTANTS.WS_SEND_TX_BATCH)))
+        self.assertEqual(singles, len(self.frames(CONSTANTS.WS_SEND_TX)))
         self.assertEqual(set(map(int, ids)), {o.client_order_index for o in self.truth_orders()})
 
         await self.connector.cancel_all(timeout_seconds=5)
         await self.until(lambda: not self.connector.in_flight_orders)
-        self.assertEqual(batches + 2, len(self.requests(CONSTANTS.SEND_TX_BATCH_PATH)))
+        self.assertEqual(batches + 2, len(self.frames(CONSTANTS.WS_SEND_TX_BATCH)))
         self.assertEqual([], list(self.truth_orders()))
+        self.assertEqual([], self.requests(CONSTANTS.SEND_TX_PATH) + self.requests(CONSTANTS.SEND_TX_BATCH_PATH))
 
     async def test_partial_fill(self):
         order_id = await self.place(False, "0.4", "2504")
@@ -293,8 +296,8 @@ class LighterPerpetualEndToEndTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(truth.maker_fee_paid * USDC, fill.trade_fee.flat_fees[0].amount)
         self.assertGreater(len(self.requests(CONSTANTS.ACCOUNT_TRADES_PATH)), trades_calls)
 
-    async def test_http_429_and_nonce_errors_cause_no_follow_on_failure(self):
-        self.ex.faults.add("/api/v1/sendTx", status=429, count=1)
+    async def test_rate_limit_and_nonce_errors_cause_no_follow_on_failure(self):
+        self.ex.faults.add(f"tx:{CONSTANTS.TX_TYPE_CREATE_ORDER}", status=429, count=1)
         throttled = self.submit(True, "0.1", "2470")
         await self.until(lambda: any(e.order_id == throttled for e in self.events_of(MarketOrderFailureEvent)))
         following = await self.place(True, "0.1", "2471")
@@ -308,7 +311,7 @@ class LighterPerpetualEndToEndTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual({int(following), int(after)}, {o.client_order_index for o in self.truth_orders()})
 
     async def test_timed_out_send_that_the_exchange_executed_counts_as_placed(self):
-        self.ex.faults.add("/api/v1/sendTx", timeout_ms=11_000, count=1)
+        self.ex.faults.add(f"tx:{CONSTANTS.TX_TYPE_CREATE_ORDER}", timeout_ms=1, count=1)
         with patch("hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_transactions.SEND_TIMEOUT",
                    0.5):
             order_id = self.submit(True, "0.1", "2460")

@@ -1,16 +1,21 @@
 import asyncio
 import json
 import logging
+import os
 import re
 import threading
+import time
 import unittest
+from decimal import Decimal
 from typing import List
 from unittest.mock import patch
 
 from aioresponses import aioresponses
 
+from emulator.lighter import LighterEmulator
 from hummingbot.connector.derivative.lighter_perpetual import (
     lighter_perpetual_constants as CONSTANTS,
+    lighter_perpetual_transactions as transactions_module,
     lighter_perpetual_web_utils as web_utils,
 )
 from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_transactions import (
@@ -19,7 +24,9 @@ from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_transac
     LighterTransactionError,
     _PendingTx,
 )
+from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
 from test.hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_payloads as payloads
+from test.hummingbot.connector.derivative.lighter_perpetual.test_lighter_perpetual_e2e import fresh_shared_session
 
 # The mainnet endpoints the client uses when no URL override is set (see payloads.use_default_urls).
 API_URL = CONSTANTS.REST_URLS[CONSTANTS.DEFAULT_DOMAIN] + CONSTANTS.API_VERSION
@@ -204,7 +211,7 @@ class LighterTransactionClientTests(unittest.IsolatedAsyncioTestCase):
         with self.assertRaises(LighterTransactionError) as context:
             await self.client.submit(self.create_order(1))
 
-        self.assertIn("Lighter server error (HTTP 502); the nonce could not be re-read", str(context.exception))
+        self.assertIn("Lighter server error (HTTP 502); the Lighter nonce could not be re-read", str(context.exception))
         self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(25))
         self.mock_api.post(SEND_TX_URL, body=json.dumps(payloads.SEND_TX_OK))
         await self.client.submit(self.create_order(2))
@@ -223,6 +230,34 @@ class LighterTransactionClientTests(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(payloads.SEND_TX_OK["tx_hash"], valid)
         self.assertEqual([(5, 19)], [(info["ClientOrderIndex"], info["Nonce"])
                                      for info in self.tx_infos(SEND_TX_URL)])
+
+    async def test_refused_batch_that_moved_no_nonce_fails_whole_and_gives_the_nonces_back(self):
+        self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(payloads.NEXT_NONCE), repeat=True)
+        self.mock_api.post(SEND_TX_BATCH_URL, status=400, body=json.dumps(payloads.ORDER_INACTIVE))
+
+        results = await asyncio.gather(*(self.client.submit(self.create_order(index)) for index in (1, 2, 3)),
+                                       return_exceptions=True)
+
+        self.assertEqual([21709] * 3, [error.code for error in results])
+        self.mock_api.post(SEND_TX_URL, body=json.dumps(payloads.SEND_TX_OK))
+        await self.client.submit(self.create_order(4))
+        self.assertEqual([19], [info["Nonce"] for info in self.tx_infos(SEND_TX_URL)])
+
+    async def test_refused_batch_executed_up_to_the_refused_transaction_sends_the_rest_again(self):
+        self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(payloads.NEXT_NONCE))
+        self.mock_api.post(SEND_TX_BATCH_URL, status=400, body=json.dumps(payloads.ORDER_INACTIVE))
+        # The exchange executed the first transaction, refused the second; the last two never ran.
+        self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(payloads.NEXT_NONCE + 1))
+        self.mock_api.post(SEND_TX_BATCH_URL, body=json.dumps({"code": 200, "tx_hash": ["c" * 80, "d" * 80]}))
+
+        results = await asyncio.gather(*(self.client.submit(self.create_order(index)) for index in (1, 2, 3, 4)),
+                                       return_exceptions=True)
+
+        self.assertRegex(results[0], "^[0-9a-f]{80}$")
+        self.assertEqual(21709, results[1].code)
+        self.assertEqual(["c" * 80, "d" * 80], results[2:])
+        self.assertEqual([(1, 19), (2, 20), (3, 21), (4, 22), (3, 20), (4, 21)],
+                         [(info["ClientOrderIndex"], info["Nonce"]) for info in self.tx_infos(SEND_TX_BATCH_URL)])
 
     async def test_unknown_api_key_answer_raises_a_key_error(self):
         self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(payloads.NEXT_NONCE))
@@ -307,10 +342,127 @@ class LighterTransactionClientTests(unittest.IsolatedAsyncioTestCase):
         await self.client.start()
         # Queued but not yet taken by the dispatcher, as when the connector stops in between.
         future = asyncio.get_running_loop().create_future()
-        self.client._queue.put_nowait(_PendingTx(sign=self.create_order(1), future=future))
+        self.client._queue.append(_PendingTx(sign=self.create_order(1), future=future))
 
         await self.client.stop()
 
         with self.assertRaises(LighterTransactionError):
             future.result()
         self.assertIsNone(self.client._signer)
+
+
+class LighterTransactionSocketTests(unittest.IsolatedAsyncioTestCase):
+    """The WebSocket transport against the local emulator, with the real signer."""
+
+    async def asyncSetUp(self):
+        await fresh_shared_session()
+        self.ex = LighterEmulator(port=0)
+        await self.ex.start()
+        self.addAsyncCleanup(self.ex.stop)
+        self.account, self.key_index, private_key = self.ex.create_account_with_api_key(
+            collateral=Decimal("100000"), api_key_index=3)
+        env = patch.dict(os.environ, {CONSTANTS.REST_URL_ENV_VAR: self.ex.rest_url,
+                                      CONSTANTS.WSS_URL_ENV_VAR: self.ex.ws_url})
+        env.start()
+        self.addCleanup(env.stop)
+        self.factory = web_utils.build_api_factory(throttler=web_utils.create_throttler("Premium"))
+        self.client = LighterTransactionClient(api_factory=self.factory, account_index=self.account,
+                                               api_key_index=self.key_index, api_private_key=private_key)
+        self.addAsyncCleanup(ConnectionsFactory().close)
+        self.addAsyncCleanup(self.client.stop)
+
+    def order(self, client_order_index: int):
+        return self.client.create_order(market_index=0, client_order_index=client_order_index, base_amount=1000,
+                                        price=200000 - client_order_index, is_ask=False,
+                                        order_type=CONSTANTS.ORDER_TYPE_LIMIT,
+                                        time_in_force=CONSTANTS.TIME_IN_FORCE_GTT, reduce_only=False,
+                                        order_expiry=-1)
+
+    def frames(self):
+        return [r for r in self.ex.state.requests if r.transport == "ws" and r.method.startswith("jsonapi/")]
+
+    def rest_sends(self):
+        return [r for r in self.ex.state.requests
+                if r.transport == "rest" and r.path.endswith((CONSTANTS.SEND_TX_PATH, CONSTANTS.SEND_TX_BATCH_PATH))]
+
+    def resting(self):
+        return sorted(o.client_order_index for o in self.ex.state.accounts[self.account].active_orders.values())
+
+    async def test_batches_leave_back_to_back_and_are_answered_within_one_round_trip(self):
+        await self.client.start()
+        self.ex.latency_ms = 200
+        started = time.monotonic()
+
+        hashes = await asyncio.gather(*(self.client.submit(self.order(index)) for index in range(1, 21)))
+
+        elapsed = time.monotonic() - started
+        self.assertEqual(20, len(set(hashes)))
+        self.assertEqual(list(range(1, 21)), self.resting())
+        first, second = self.frames()
+        self.assertEqual(["jsonapi/sendtxbatch"] * 2, [first.method, second.method])
+        self.assertEqual([15, 5], [len(json.loads(frame.form["data"]["tx_infos"])) for frame in (first, second)])
+        # The second batch left before the first was answered: both answered after one latency, not two.
+        self.assertLess(second.received_ms - first.received_ms, 200)
+        self.assertLess(elapsed, 0.39)
+        self.assertEqual([], self.rest_sends())
+        throttled = [log.rate_limit.limit_id for log in self.factory.throttler._task_logs]
+        self.assertEqual(2, throttled.count(CONSTANTS.SEND_TX_BATCH_PATH))
+
+    async def test_a_batch_behind_a_failed_one_is_sent_again_and_succeeds(self):
+        await self.client.start()
+        self.ex.latency_ms = 100
+        self.ex.faults.nonce_errors(1)
+
+        results = await asyncio.gather(*(self.client.submit(self.order(index)) for index in range(1, 21)),
+                                       return_exceptions=True)
+
+        self.assertEqual([CONSTANTS.CODE_INVALID_NONCE] * 15, [error.code for error in results[:15]])
+        self.assertTrue(all(isinstance(tx_hash, str) for tx_hash in results[15:]))
+        self.assertEqual(list(range(16, 21)), self.resting())
+        self.assertEqual(3, len(self.frames()))
+        # The episode is over: the next order leaves with the next nonce at once.
+        await self.client.submit(self.order(21))
+        self.assertEqual(list(range(16, 22)), self.resting())
+
+    async def test_unanswered_frame_is_decided_by_the_nonce_and_the_socket_replaced(self):
+        await self.client.start()
+        self.ex.faults.add("tx:14", timeout_ms=1, count=1)
+
+        with patch.object(transactions_module, "SEND_TIMEOUT", 0.3):
+            with self.assertRaises(LighterTransactionError) as context:
+                await self.client.submit(self.order(1))
+
+        self.assertIn("No answer from Lighter within 0 s", str(context.exception))
+        await self.client.submit(self.order(2))
+        self.assertEqual([2], self.resting())
+        self.assertEqual(2, sum(1 for r in self.ex.state.requests if r.path == "/stream"))
+
+    async def test_connection_lost_with_a_frame_in_the_air(self):
+        await self.client.start()
+        self.ex.latency_ms = 300
+        pending = asyncio.ensure_future(self.client.submit(self.order(1)))
+        await asyncio.sleep(0.1)
+        self.ex.faults.close_websockets()
+
+        with self.assertRaises(LighterTransactionError) as context:
+            await pending
+
+        self.assertIn("The Lighter connection", str(context.exception))
+        self.ex.latency_ms = 0
+        await self.client.submit(self.order(2))
+        self.assertEqual([2], self.resting())
+
+    async def test_rest_carries_transactions_while_the_socket_cannot_open(self):
+        records = []
+        handler = logging.Handler()
+        handler.emit = records.append
+        self.client.logger().addHandler(handler)
+        self.addCleanup(self.client.logger().removeHandler, handler)
+        with patch.dict(os.environ, {CONSTANTS.WSS_URL_ENV_VAR: "ws://127.0.0.1:9/stream"}):
+            await self.client.start()
+            await asyncio.gather(self.client.submit(self.order(1)), self.client.submit(self.order(2)))
+
+        self.assertEqual([1, 2], self.resting())
+        self.assertEqual([], self.frames())
+        self.assertEqual([f"/api/v1{CONSTANTS.SEND_TX_BATCH_PATH}"], [r.path for r in self.rest_sends()])
+        self.assertEqual(1, sum("go over REST for now" in record.getMessage() for record in records))
