@@ -61,8 +61,9 @@ CROSS_MARGIN_MODE = 0
 MAX_CLIENT_ORDER_INDEX = 2 ** 48 - 1
 # The exchange's documented batch limits disagree (15 in the SDK's asyncapi, 50 in the docs): the stricter one holds.
 MAX_TX_PER_BATCH = 15
-# Orders submitted together start this many per event-loop iteration (see the derivative's _paced_create_order).
-ORDERS_STARTED_PER_LOOP_ITERATION = 8
+# Orders submitted together start, and orders accepted together are confirmed, this many per event-loop iteration
+# (the derivative's _start_burst_slice, the transaction client's _resolve_in_slices).
+ORDERS_PER_LOOP_ITERATION = 4
 # Market orders are IOC limit orders priced this far through the best opposite price.
 MARKET_ORDER_SLIPPAGE = "0.01"
 

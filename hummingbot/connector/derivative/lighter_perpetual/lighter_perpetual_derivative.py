@@ -1,7 +1,8 @@
 import asyncio
 import time
+from collections import deque
 from decimal import Decimal
-from typing import Any, AsyncIterable, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, AsyncIterable, Callable, Deque, Dict, Iterable, List, Optional, Tuple
 
 from bidict import bidict
 
@@ -68,7 +69,7 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         self._tx_client: Optional[LighterTransactionClient] = None
         self._key_verified = False
         self._client_order_nonce = NonceCreator.for_microseconds()
-        self._burst_size = 0
+        self._order_burst: Deque[Dict[str, Any]] = deque()
         super().__init__(balance_asset_limit, rate_limits_share_pct)
 
     # --- identity and settings -----------------------------------------------------------------------------------
@@ -261,27 +262,21 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
                 **kwargs) -> str:
         # Lighter's ClientOrderIndex is an integer of at most 48 bits.
         order_id = str(get_new_numeric_client_order_id(self._client_order_nonce, max_id_bit_count=48))
-        safe_ensure_future(self._paced_create_order(
-            self._burst_ticket(), trade_type=TradeType.BUY if is_buy else TradeType.SELL, order_id=order_id,
-            trading_pair=trading_pair, amount=amount, order_type=order_type, price=price, **kwargs))
+        if not self._order_burst:
+            asyncio.get_event_loop().call_soon(self._start_burst_slice)
+        self._order_burst.append(dict(trade_type=TradeType.BUY if is_buy else TradeType.SELL, order_id=order_id,
+                                      trading_pair=trading_pair, amount=amount, order_type=order_type, price=price,
+                                      **kwargs))
         return order_id
 
-    def _burst_ticket(self) -> int:
-        if self._burst_size == 0:
-            asyncio.get_event_loop().call_soon(self._end_burst)
-        self._burst_size += 1
-        return self._burst_size - 1
-
-    def _end_burst(self):
-        self._burst_size = 0
-
-    async def _paced_create_order(self, ticket: int, **kwargs):
+    def _start_burst_slice(self):
         """Hummingbot's order creation costs ~40 us before its first await: a strategy submitting a hundred orders
         in one go would hold the event loop for milliseconds. A burst starts a few orders per loop iteration; they
         still reach the transaction queue in time to leave in the same batches."""
-        for _ in range(ticket // CONSTANTS.ORDERS_STARTED_PER_LOOP_ITERATION):
-            await asyncio.sleep(0)
-        await self._create_order(**kwargs)
+        for _ in range(min(CONSTANTS.ORDERS_PER_LOOP_ITERATION, len(self._order_burst))):
+            safe_ensure_future(self._create_order(**self._order_burst.popleft()))
+        if self._order_burst:
+            asyncio.get_event_loop().call_soon(self._start_burst_slice)
 
     def _market_order_price(self, trading_pair: str, is_buy: bool) -> Decimal:
         """Market orders are IOC orders bounded by a price through the book, as Lighter requires."""

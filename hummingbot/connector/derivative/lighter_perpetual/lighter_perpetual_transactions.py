@@ -363,6 +363,15 @@ class LighterTransactionClient:
                     self._fail([tx], group.error)
         return None
 
+    def _resolve_in_slices(self, results: List[Tuple[_PendingTx, str]]):
+        """Each accepted order wakes Hummingbot's order tracking (~0.1 ms): a batch wakes them a few per loop
+        iteration, so the loop never stalls behind a whole batch."""
+        for tx, tx_hash in results[:CONSTANTS.ORDERS_PER_LOOP_ITERATION]:
+            self._resolve(tx, tx_hash)
+        if len(results) > CONSTANTS.ORDERS_PER_LOOP_ITERATION:
+            asyncio.get_running_loop().call_soon(self._resolve_in_slices,
+                                                 results[CONSTANTS.ORDERS_PER_LOOP_ITERATION:])
+
     @staticmethod
     def _resolve(tx: _PendingTx, tx_hash: str):
         if not tx.future.done():
@@ -377,8 +386,8 @@ class LighterTransactionClient:
     def _conclude(self, txs: List[_PendingTx], code: Optional[int], message: str, hashes: List[str]):
         """Applies the exchange's answer (code None: no usable answer) to the transactions it covers."""
         if code == CONSTANTS.CODE_OK:
-            for index, tx in enumerate(txs):
-                self._resolve(tx, hashes[index] if index < len(hashes) and hashes[index] else tx.tx_hash)
+            self._resolve_in_slices([(tx, hashes[index] if index < len(hashes) and hashes[index] else tx.tx_hash)
+                                     for index, tx in enumerate(txs)])
             return
         self._nonce_stale = True
         if code is None:
@@ -515,6 +524,8 @@ class LighterTransactionClient:
                 answer = parsers.parse_tx_answer(message)
                 if answer is not None:
                     self._land(answer.request_id, answer.code, answer.message, answer.tx_hashes)
+                    # Answers that arrived together are taken one per loop iteration: each wakes up to 15 orders.
+                    await asyncio.sleep(0)
         except asyncio.CancelledError:
             raise
         except Exception as e:
