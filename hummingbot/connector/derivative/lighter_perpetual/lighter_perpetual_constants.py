@@ -56,6 +56,7 @@ TIME_IN_FORCE_IOC = 0
 TIME_IN_FORCE_GTT = 1
 TIME_IN_FORCE_POST_ONLY = 2
 CANCEL_ALL_IMMEDIATE = 0
+CANCEL_ALL_ON_STOP_TIMEOUT = 10
 CROSS_MARGIN_MODE = 0
 # The signer's cap on ClientOrderIndex; order indexes assigned by the exchange are above it.
 MAX_CLIENT_ORDER_INDEX = 2 ** 48 - 1

@@ -10,6 +10,7 @@ from hummingbot.connector.constants import s_decimal_NaN
 from hummingbot.connector.derivative.lighter_perpetual import (
     lighter_perpetual_constants as CONSTANTS,
     lighter_perpetual_parsers as parsers,
+    lighter_perpetual_utils as utils,
     lighter_perpetual_web_utils as web_utils,
 )
 from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_api_order_book_data_source import (
@@ -52,6 +53,7 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         lighter_perpetual_account_index: Any = 0,
         lighter_perpetual_l1_address: str = "",
         lighter_perpetual_account_tier: str = "Standard",
+        lighter_perpetual_cancel_all_on_stop: Any = False,
         trading_pairs: Optional[List[str]] = None,
         trading_required: bool = True,
         domain: str = CONSTANTS.DEFAULT_DOMAIN,
@@ -62,6 +64,7 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         self._account_index = int(lighter_perpetual_account_index or 0)
         self._l1_address = (lighter_perpetual_l1_address or "").lower()
         self._account_tier = lighter_perpetual_account_tier or "Standard"
+        self._cancel_all_on_stop = utils.validate_yes_no(lighter_perpetual_cancel_all_on_stop)
         self._trading_pairs = trading_pairs or []
         self._trading_required = trading_required
         self._domain = domain
@@ -171,9 +174,23 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
             await self._transactions.start()
 
     async def stop_network(self):
+        # Hummingbot's start_network calls stop_network first: only a started client has anything to stop.
+        if self._cancel_all_on_stop and self._tx_client is not None and self._tx_client.running:
+            await self._cancel_every_account_order()
         await super().stop_network()
         if self._tx_client is not None:
             await self._tx_client.stop()
+
+    async def _cancel_every_account_order(self):
+        """Lighter's cancel-all transaction: it also reaches orders this bot does not track (left by an earlier run,
+        say). One transaction, whatever the number of orders."""
+        try:
+            await asyncio.wait_for(self._transactions.submit(self._transactions.cancel_all_orders()),
+                                   CONSTANTS.CANCEL_ALL_ON_STOP_TIMEOUT)
+            self.logger().info(f"Cancelled every open order of Lighter account {self._account_index} on stop.")
+        except Exception as e:
+            self.logger().warning(f"Could not cancel every open order of Lighter account {self._account_index} on "
+                                  f"stop ({e}); check for open orders on Lighter.")
 
     # --- errors --------------------------------------------------------------------------------------------------
 

@@ -140,6 +140,10 @@ class LighterTransactionClient:
     def api_key_index(self) -> int:
         return self._api_key_index
 
+    @property
+    def running(self) -> bool:
+        return self._dispatcher is not None and not self._dispatcher.done()
+
     def _scrub(self, text: str) -> str:
         key = self._private_key.removeprefix("0x")
         return text.replace(key, "***") if key else text

@@ -7,6 +7,7 @@ from typing import Optional
 from pydantic import ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
 from hummingbot.client.config.config_data_types import BaseConnectorConfigMap
+from hummingbot.client.config.config_validators import validate_bool
 from hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_constants as CONSTANTS
 from hummingbot.core.data_type.trade_fee import TradeFeeSchema
 
@@ -83,18 +84,35 @@ def validate_account_tier(value) -> str:
     return tier
 
 
+def validate_yes_no(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    answer = str(value).strip().lower()
+    error = validate_bool(answer)
+    if error:
+        raise ValueError(error)
+    return answer in ("true", "yes", "y")
+
+
 _VALIDATORS_BY_SUFFIX = {
     "_api_private_key": validate_api_private_key,
     "_api_key_index": validate_api_key_index,
     "_account_index": validate_account_index,
     "_l1_address": validate_l1_address,
     "_account_tier": validate_account_tier,
+    "_cancel_all_on_stop": validate_yes_no,
 }
 
 
 def _field(title: str, what: str, secure: bool = False, default=...):
     return Field(default=default, json_schema_extra={
         "prompt": f"Enter your {title} {what}", "is_secure": secure, "is_connect_key": True, "prompt_on_new": True})
+
+
+def _cancel_all_on_stop_field():
+    return Field(default=False, json_schema_extra={
+        "prompt": "Cancel every open order of the account (other bots' too) when the connector stops? (yes/no)",
+        "is_connect_key": True, "prompt_on_new": True})
 
 
 class _LighterConfigMapBase(BaseConnectorConfigMap):
@@ -119,6 +137,7 @@ class LighterPerpetualConfigMap(_LighterConfigMapBase):
     lighter_perpetual_account_index: int = _field("Lighter", "account index (main account or sub-account)")
     lighter_perpetual_l1_address: str = _field("Lighter", "L1 address (optional, checks the account owner)", default="")
     lighter_perpetual_account_tier: str = _field("Lighter", f"account tier ({_TIERS})", default="Standard")
+    lighter_perpetual_cancel_all_on_stop: bool = _cancel_all_on_stop_field()
     model_config = ConfigDict(title=CONSTANTS.DEFAULT_DOMAIN)
 
 
@@ -139,6 +158,7 @@ class LighterPerpetualTestnetConfigMap(_LighterConfigMapBase):
     lighter_perpetual_testnet_l1_address: str = _field("Lighter testnet", "L1 address (optional)", default="")
     lighter_perpetual_testnet_account_tier: str = _field("Lighter testnet", f"account tier ({_TIERS})",
                                                          default="Standard")
+    lighter_perpetual_testnet_cancel_all_on_stop: bool = _cancel_all_on_stop_field()
     model_config = ConfigDict(title=CONSTANTS.TESTNET_DOMAIN)
 
 

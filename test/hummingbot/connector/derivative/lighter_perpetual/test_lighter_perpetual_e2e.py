@@ -338,6 +338,22 @@ class LighterPerpetualEndToEndTest(unittest.IsolatedAsyncioTestCase):
         await self.until(lambda: open_id not in restarted.in_flight_orders)
         self.assertEqual([], list(self.truth_orders()))
 
+    async def test_cancel_all_on_stop_reaches_orders_the_bot_does_not_track(self):
+        # An order left by an earlier run: the exchange has it, this connector does not track it.
+        self.ex.place_order(self.account, MARKET, is_ask=False, size=Decimal("0.1"), price=Decimal("2300"))
+        await self.place(True, "0.1", "2301")
+        await self.connector.stop_network()
+        self.assertEqual(2, len(list(self.truth_orders())))
+
+        cancelling = await self.start_connector(self.new_connector(lighter_perpetual_cancel_all_on_stop=True))
+        self.assertEqual(2, len(list(self.truth_orders())))  # starting cancels nothing
+        await cancelling.stop_network()
+
+        self.assertEqual([], list(self.truth_orders()))
+        # One cancel-all transaction, however many orders.
+        self.assertEqual(1, sum(frame.form["data"]["tx_type"] == CONSTANTS.TX_TYPE_CANCEL_ALL_ORDERS
+                                for frame in self.frames(CONSTANTS.WS_SEND_TX)))
+
     # --- keys and secrets ----------------------------------------------------------------------------------------
 
     async def test_connect_validation_gives_one_clear_sentence_per_bad_case(self):

@@ -39,6 +39,18 @@ class LighterPerpetualConfigMapTest(unittest.TestCase):
             self.assertEqual("", getattr(adapter, f"{domain}_l1_address"))
             self.assertEqual("Standard", getattr(adapter, f"{domain}_account_tier"))
 
+    def test_cancel_all_on_stop_is_asked_off_by_default_and_takes_yes_or_no(self):
+        for domain, adapter in self.adapters():
+            field = f"{domain}_cancel_all_on_stop"
+            self.assertFalse(getattr(adapter, field))
+            self.assertTrue(adapter.get_client_data(field).prompt_on_new)
+            for answer, expected in (("Yes", True), ("n", False), (True, True)):
+                setattr(adapter, field, answer)
+                self.assertIs(expected, getattr(adapter, field))
+            with self.assertRaises(ConfigValidationError) as error:
+                setattr(adapter, field, "maybe")
+            self.assertIn("Invalid value, please choose value from", str(error.exception))
+
     def test_secrets_are_masked_in_prompts_and_listings_on_every_domain(self):
         for domain, adapter in self.adapters():
             self.assertTrue(adapter.is_secure(f"{domain}_api_private_key"), domain)
