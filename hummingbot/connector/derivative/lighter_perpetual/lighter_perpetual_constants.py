@@ -109,6 +109,7 @@ WS_ACCOUNT_ORDERS_CHANNEL = "account_all_orders"
 WS_ACCOUNT_TRADES_CHANNEL = "account_all_trades"
 WS_ACCOUNT_POSITIONS_CHANNEL = "account_all_positions"
 WS_USER_STATS_CHANNEL = "user_stats"
+WS_ACCOUNT_ASSETS_CHANNEL = "account_all_assets"
 WS_HEARTBEAT_INTERVAL = 30
 # Transactions sent over the WebSocket (frames the exchange answers with the request's id).
 WS_SEND_TX = "jsonapi/sendtx"

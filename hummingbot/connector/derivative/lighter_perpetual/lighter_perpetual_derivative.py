@@ -490,13 +490,16 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         elif channel == CONSTANTS.WS_ACCOUNT_POSITIONS_CHANNEL:
             self._apply_positions(parsers.parse_positions(message.get("positions")))
         elif channel == CONSTANTS.WS_USER_STATS_CHANNEL:
-            self._apply_balance(parsers.parse_user_stats(message))
+            self._apply_balance(CONSTANTS.COLLATERAL_TOKEN, parsers.parse_user_stats(message))
+        elif channel == CONSTANTS.WS_ACCOUNT_ASSETS_CHANNEL:
+            for asset, balance in parsers.parse_asset_balances(message.get("assets")).items():
+                self._apply_balance(asset, balance)
 
     # --- account -------------------------------------------------------------------------------------------------
 
-    def _apply_balance(self, balance: parsers.Balance):
-        self._account_balances[CONSTANTS.COLLATERAL_TOKEN] = balance.total
-        self._account_available_balances[CONSTANTS.COLLATERAL_TOKEN] = balance.available
+    def _apply_balance(self, asset: str, balance: parsers.Balance):
+        self._account_balances[asset] = balance.total
+        self._account_available_balances[asset] = balance.available
 
     def _apply_positions(self, positions: List[parsers.LighterPosition]):
         # One-way: a market holds at most one position, which replaces whatever side was there.
@@ -559,7 +562,12 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         account = await self._account()
         if self._api_private_key:
             await self._verify_api_key()
-        self._apply_balance(parsers.parse_account_balance(account))
+        balances = parsers.parse_account_balances(account)
+        for asset in set(self._account_balances) - set(balances):
+            del self._account_balances[asset]
+            self._account_available_balances.pop(asset, None)
+        for asset, balance in balances.items():
+            self._apply_balance(asset, balance)
 
     async def _update_positions(self):
         account = await self._account()

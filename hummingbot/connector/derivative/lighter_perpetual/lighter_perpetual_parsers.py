@@ -207,8 +207,26 @@ class Balance:
     available: Decimal
 
 
-def parse_account_balance(account: Dict[str, Any]) -> Balance:
-    return Balance(total=to_decimal(account.get("collateral")), available=to_decimal(account.get("available_balance")))
+def parse_account_balances(account: Dict[str, Any]) -> Dict[str, Balance]:
+    """USDC is the perpetuals' collateral (`collateral`, `available_balance`); the account's other assets (its spot
+    balances) count what they hold, less what open orders lock."""
+    balances = parse_asset_balances(account.get("assets"))
+    if "collateral" in account:
+        balances[CONSTANTS.COLLATERAL_TOKEN] = Balance(total=to_decimal(account["collateral"]),
+                                                       available=to_decimal(account.get("available_balance")))
+    return balances
+
+
+def parse_asset_balances(assets: Any) -> Dict[str, Balance]:
+    """Non-collateral assets of an account: a list on REST, a dict keyed by asset id on the WebSocket."""
+    rows = assets.values() if isinstance(assets, dict) else assets or []
+    balances = {}
+    for row in rows:
+        symbol = str(row.get("symbol", "")).upper()
+        if symbol and symbol != CONSTANTS.COLLATERAL_TOKEN:
+            total = to_decimal(row.get("balance"))
+            balances[symbol] = Balance(total=total, available=total - to_decimal(row.get("locked_balance")))
+    return balances
 
 
 def parse_user_stats(message: Dict[str, Any]) -> Balance:

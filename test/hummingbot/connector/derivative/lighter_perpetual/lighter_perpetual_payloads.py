@@ -320,6 +320,11 @@ WS_USER_STATS = _load("""
 """)
 
 # Private channels in the documented newer shapes (account 1234).
+WS_ACCOUNT_ALL_ASSETS = _load("""
+{"assets": {"3": {"symbol": "USDC", "asset_id": 3, "balance": "10.000000", "locked_balance": "0.000000",
+ "margin_mode": "disabled", "margin_balance": "40.000000"}}, "channel": "account_all_assets:1234",
+ "timestamp": 1781161199648, "type": "subscribed/account_all_assets"}
+""")
 WS_ACCOUNT_ALL_TRADES = _load("""
 {"type": "update/account_all_trades", "channel": "account_all_trades:1234", "trades": {"0": [{"trade_id": 19209006902,
  "trade_id_str": "19209006902", "tx_hash": "000000128b1ee814", "type": "trade", "market_id": 0, "size": "0.1336",

@@ -69,6 +69,12 @@ class LighterPerpetualDerivativeTests(AbstractPerpetualDerivativeTests.Perpetual
         self.run_async_with_timeout(self.exchange._transactions.stop())
         super().tearDown()
 
+    def _configure_balance_response(self, response: Dict[str, Any], mock_api: aioresponses,
+                                    callback: Optional[Callable] = lambda *args, **kwargs: None) -> str:
+        # The first balance update also proves the API key, with one authenticated read (positionFunding).
+        mock_api.get(self.funding_payment_url, body=json.dumps(self.empty_funding_payment_mock_response))
+        return super()._configure_balance_response(response, mock_api, callback)
+
     # --- URLs ----------------------------------------------------------------------------------------------------
 
     @property
@@ -143,19 +149,28 @@ class LighterPerpetualDerivativeTests(AbstractPerpetualDerivativeTests.Perpetual
 
     @property
     def balance_request_mock_response_for_base_and_quote(self):
-        return payloads.fresh(payloads.ACCOUNT)
+        # A real account answer holding 2000 USDC of collateral and, as a spot balance, 15 ETH of which open orders
+        # lock 5 (the assets rows' shape is Lighter's).
+        account = payloads.fresh(payloads.ACCOUNT)
+        account["accounts"][0].update(collateral="2000.000000", available_balance="2000.000000", assets=[
+            {"symbol": self.base_asset, "asset_id": 1, "balance": "15.00000000", "locked_balance": "5.00000000"}])
+        return account
 
     @property
     def balance_request_mock_response_only_base(self):
-        # The same account after its position was closed at a loss: one collateral balance, lower.
-        account = payloads.fresh(payloads.ACCOUNT)
-        account["accounts"][0].update(collateral="8000.000000", available_balance="8000.000000")
+        # The same account answer without collateral fields: it reports the ETH spot balance only.
+        account = self.balance_request_mock_response_for_base_and_quote
+        for field in ("collateral", "available_balance"):
+            del account["accounts"][0][field]
         account["accounts"][0]["positions"][0].update(sign=1, position="0.0000", unrealized_pnl="0.000000")
         return account
 
     @property
     def balance_event_websocket_update(self):
-        return payloads.fresh(payloads.WS_USER_STATS)
+        return {"channel": f"account_all_assets:{payloads.ACCOUNT_INDEX}", "type": "update/account_all_assets",
+                "assets": {"1": {"symbol": self.base_asset, "asset_id": 1, "balance": "15.00000000",
+                                 "locked_balance": "5.00000000", "margin_mode": "disabled",
+                                 "margin_balance": "0.00000000"}}}
 
     @property
     def funding_info_mock_response(self):
@@ -543,46 +558,6 @@ class LighterPerpetualDerivativeTests(AbstractPerpetualDerivativeTests.Perpetual
     # --- overridden inherited tests ------------------------------------------------------------------------------
 
     @aioresponses()
-    async def test_update_balances(self, mock_api):
-        # Overridden: a Lighter perpetual account holds a single collateral balance (USDC), so the suite's base plus
-        # quote balances cannot exist. Asserted instead: collateral and available balance of the account (a real
-        # account answer) are reported for USDC, updated on the next read, and the API key is verified once.
-        verify_url = self.funding_payment_url
-        mock_api.get(verify_url, body=json.dumps(self.empty_funding_payment_mock_response))
-        self._configure_balance_response(response=self.balance_request_mock_response_for_base_and_quote,
-                                         mock_api=mock_api)
-
-        await self.exchange._update_balances()
-
-        self.assertEqual(Decimal("9100.242706"), self.exchange.get_balance(self.quote_asset))
-        self.assertEqual(Decimal("12582.743947"), self.exchange.available_balances[self.quote_asset])
-        self.assertNotIn(self.base_asset, self.exchange.get_all_balances())
-        account_request = self._all_executed_requests(mock_api, self.balance_url)[0]
-        self.assertEqual({"by": "index", "value": payloads.ACCOUNT_INDEX}, account_request.kwargs["params"])
-        self.validate_auth_credentials_present(self._all_executed_requests(mock_api, verify_url)[0])
-
-        self._configure_balance_response(response=self.balance_request_mock_response_only_base, mock_api=mock_api)
-        await self.exchange._update_balances()
-
-        self.assertEqual(Decimal("8000"), self.exchange.get_balance(self.quote_asset))
-        self.assertEqual(Decimal("8000"), self.exchange.available_balances[self.quote_asset])
-        self.assertEqual(1, len(self._all_executed_requests(mock_api, verify_url)))
-
-    async def test_user_stream_balance_update(self):
-        # Overridden: the account's balance stream (user_stats) reports the single USDC collateral, not base/quote.
-        self.exchange._set_current_timestamp(1640780000)
-        mock_queue = AsyncMock()
-        mock_queue.get.side_effect = [self.balance_event_websocket_update, asyncio.CancelledError]
-        self.exchange._user_stream_tracker._user_stream = mock_queue
-
-        with self.assertRaises(asyncio.CancelledError):
-            await self.exchange._user_stream_event_listener()
-
-        self.assertTrue(self.exchange.real_time_balance_update)
-        self.assertEqual(Decimal("998.931800"), self.exchange.get_balance(self.quote_asset))
-        self.assertEqual(Decimal("990.909640"), self.exchange.available_balances[self.quote_asset])
-
-    @aioresponses()
     def test_set_position_mode_success(self, mock_api):
         # Overridden: Lighter positions are one-way only; the suite switches to HEDGE. Asserted: one-way is accepted
         # without any request, and HEDGE is refused.
@@ -746,6 +721,34 @@ class LighterPerpetualDerivativeTests(AbstractPerpetualDerivativeTests.Perpetual
         self.assertTrue(self.exchange.in_flight_orders[second_id].is_open)
 
     @aioresponses()
+    async def test_balance_update_reports_the_collateral_and_proves_the_key_once(self, mock_api):
+        self._configure_balance_response(response=payloads.fresh(payloads.ACCOUNT), mock_api=mock_api)
+
+        await self.exchange._update_balances()
+
+        # A real account answer: collateral and available balance are USDC; its `assets` list is empty.
+        self.assertEqual({self.quote_asset: Decimal("9100.242706")}, self.exchange.get_all_balances())
+        self.assertEqual(Decimal("12582.743947"), self.exchange.available_balances[self.quote_asset])
+        account_request = self._all_executed_requests(mock_api, self.balance_url)[0]
+        self.assertEqual({"by": "index", "value": payloads.ACCOUNT_INDEX}, account_request.kwargs["params"])
+        self.validate_auth_credentials_present(self._all_executed_requests(mock_api, self.funding_payment_url)[0])
+
+        self._configure_balance_response(response=payloads.fresh(payloads.ACCOUNT), mock_api=mock_api)
+        await self.exchange._update_balances()
+        self.assertEqual(1, len(self._all_executed_requests(mock_api, self.funding_payment_url)))
+
+    async def test_user_stats_frame_updates_the_collateral(self):
+        mock_queue = AsyncMock()
+        mock_queue.get.side_effect = [payloads.fresh(payloads.WS_USER_STATS), asyncio.CancelledError]
+        self.exchange._user_stream_tracker._user_stream = mock_queue
+
+        with self.assertRaises(asyncio.CancelledError):
+            await self.exchange._user_stream_event_listener()
+
+        self.assertEqual(Decimal("998.931800"), self.exchange.get_balance(self.quote_asset))
+        self.assertEqual(Decimal("990.909640"), self.exchange.available_balances[self.quote_asset])
+
+    @aioresponses()
     async def test_update_positions_from_account(self, mock_api):
         self._configure_balance_response(response=payloads.fresh(payloads.ACCOUNT), mock_api=mock_api)
 
@@ -774,8 +777,8 @@ class LighterPerpetualDerivativeTests(AbstractPerpetualDerivativeTests.Perpetual
 
     @aioresponses()
     async def test_unregistered_api_key_is_reported_without_the_key(self, mock_api):
-        self._configure_balance_response(response=payloads.fresh(payloads.ACCOUNT), mock_api=mock_api)
         mock_api.get(self.funding_payment_url, status=400, body=json.dumps(payloads.API_KEY_NOT_FOUND))
+        self._configure_balance_response(response=payloads.fresh(payloads.ACCOUNT), mock_api=mock_api)
 
         with self.assertRaises(LighterKeyError) as context:
             await self.exchange._update_balances()

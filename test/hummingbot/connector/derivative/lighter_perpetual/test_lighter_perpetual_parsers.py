@@ -200,10 +200,23 @@ class AccountTests(unittest.TestCase):
     def test_balances_from_rest_and_user_stats(self):
         account = parsers.first_account(payloads.ACCOUNT, 1077)
 
-        self.assertEqual(parsers.Balance(total=Decimal("9100.242706"), available=Decimal("12582.743947")),
-                         parsers.parse_account_balance(account))
+        self.assertEqual({"USDC": parsers.Balance(total=Decimal("9100.242706"), available=Decimal("12582.743947"))},
+                         parsers.parse_account_balances(account))
         self.assertEqual(parsers.Balance(total=Decimal("998.931800"), available=Decimal("990.909640")),
                          parsers.parse_user_stats(payloads.WS_USER_STATS))
+
+    def test_spot_assets_beside_the_collateral(self):
+        # The assets rows of the account answer quoted in lighter_03_account.txt (B): USDC there is a spot balance,
+        # not the collateral, which stays the USDC balance.
+        account = {"collateral": "9000.000000", "available_balance": "7996.489834", "assets": [
+            {"symbol": "ETH", "asset_id": "1", "balance": "3.00000000", "locked_balance": "0.50000000"},
+            {"symbol": "USDC", "asset_id": "3", "balance": "1000.000000", "locked_balance": "0.000000"}]}
+
+        self.assertEqual({"ETH": parsers.Balance(total=Decimal("3"), available=Decimal("2.5")),
+                          "USDC": parsers.Balance(total=Decimal("9000"), available=Decimal("7996.489834"))},
+                         parsers.parse_account_balances(account))
+        # The WebSocket keys the rows by asset id; its USDC row is not the collateral either.
+        self.assertEqual({}, parsers.parse_asset_balances(payloads.WS_ACCOUNT_ALL_ASSETS["assets"]))
 
     def test_first_account_matches_the_index(self):
         self.assertEqual("0x15f43D1f2DeE81424aFd891943262aa90F22cc2A",

@@ -13,7 +13,8 @@ from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_user_st
 from hummingbot.connector.test_support.network_mocking_assistant import NetworkMockingAssistant
 from test.hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_payloads as payloads
 
-PRIVATE_CHANNELS = ["account_all_orders", "account_all_trades", "account_all_positions", "user_stats"]
+PRIVATE_CHANNELS = ["account_all_orders", "account_all_trades", "account_all_positions", "user_stats",
+                    "account_all_assets"]
 
 
 class LighterPerpetualUserStreamDataSourceTests(unittest.IsolatedAsyncioTestCase):
