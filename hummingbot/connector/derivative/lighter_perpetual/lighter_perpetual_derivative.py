@@ -36,6 +36,7 @@ from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState,
 from hummingbot.core.data_type.order_book_tracker_data_source import OrderBookTrackerDataSource
 from hummingbot.core.data_type.trade_fee import TokenAmount, TradeFeeBase
 from hummingbot.core.data_type.user_stream_tracker_data_source import UserStreamTrackerDataSource
+from hummingbot.core.network_iterator import NetworkStatus
 from hummingbot.core.utils.async_utils import safe_ensure_future
 from hummingbot.core.utils.tracking_nonce import NonceCreator
 from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFactory
@@ -174,9 +175,12 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
             await self._transactions.start()
 
     async def stop_network(self):
-        # Hummingbot's start_network calls stop_network first: only a started client has anything to stop.
-        if self._cancel_all_on_stop and self._tx_client is not None and self._tx_client.running:
+        # Only when Hummingbot stops the connector: it also calls stop_network when a network check fails (and
+        # start_network calls it first), and only a started client has anything to cancel.
+        if (self._cancel_all_on_stop and self.network_status is NetworkStatus.STOPPED
+                and self._tx_client is not None and self._tx_client.running):
             await self._cancel_every_account_order()
+        self._order_burst.clear()
         await super().stop_network()
         if self._tx_client is not None:
             await self._tx_client.stop()

@@ -21,10 +21,11 @@ import json
 import logging
 import re
 import time
+import traceback
 from collections import OrderedDict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Deque, List, Optional, Tuple
+from typing import Any, Callable, Deque, List, Optional, Set, Tuple
 
 from hummingbot.connector.derivative.lighter_perpetual import (
     lighter_perpetual_constants as CONSTANTS,
@@ -43,6 +44,8 @@ _SIGNER_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lighter-s
 SEND_TIMEOUT = 10.0
 # After the transaction WebSocket could not be opened, REST carries transactions this long before the next try.
 SOCKET_RETRY_INTERVAL = 60.0
+# Before the nonce decides frames that got no answer, in seconds.
+UNANSWERED_GRACE = 1.0
 _KEY_SHAPE = re.compile(rf"(0x)?[0-9a-fA-F]{{{CONSTANTS.API_PRIVATE_KEY_HEX_LENGTH}}}")
 _BAD_KEY_MESSAGE = ("The Lighter API private key is not a valid key; copy it again from the API key you created on "
                     "Lighter.")
@@ -127,6 +130,7 @@ class LighterTransactionClient:
         self._socket: Optional[WSAssistant] = None
         self._socket_reader: Optional[asyncio.Task] = None
         self._socket_retry_at = 0.0
+        self._closing: Set[asyncio.Task] = set()
         self._auth_token: Optional[str] = None
         self._auth_token_deadline = 0.0
         self._auth_lock = asyncio.Lock()
@@ -172,7 +176,7 @@ class LighterTransactionClient:
         except Exception as e:
             # The Go library's message may quote the key; never pass it on.
             self.logger().debug(f"Lighter signer rejected the API key: {self._scrub(str(e))}")
-            raise LighterKeyError(_BAD_KEY_MESSAGE)
+            raise LighterKeyError(_BAD_KEY_MESSAGE) from None
         await self._signer.api_client.close()
         self._nonce_manager = self._signer.nonce_manager
 
@@ -202,6 +206,7 @@ class LighterTransactionClient:
         self._resend, self._undecided = [], []
         self._queue.clear()
         self._failure_in_the_air = False
+        self._refused_nonce = None
         self._signer = None
         self._nonce_stale = True
 
@@ -283,12 +288,15 @@ class LighterTransactionClient:
             try:
                 await self._dispatch(batch)
             except asyncio.CancelledError:
+                # Stopped while signing or waiting for the throttler: these never left.
+                self._fail(batch, LighterTransactionError("The connector stopped before sending."))
                 raise
             except LighterTransactionError as e:
                 self._fail(batch, e)
             except Exception as e:
-                self.logger().error(f"Unexpected error sending Lighter transactions: {self._scrub(str(e))}",
-                                    exc_info=True)
+                # The traceback is scrubbed too: an exception from the signer may quote the key.
+                self.logger().error(f"Unexpected error sending Lighter transactions: "
+                                    f"{self._scrub(traceback.format_exc())}")
                 self._fail(batch, LighterTransactionError(f"Unexpected error: {self._scrub(str(e))}"))
                 self._nonce_stale = True
 
@@ -331,41 +339,57 @@ class LighterTransactionClient:
             self._conclude(signed, *(await self._send_rest(signed)))
 
     async def _recover(self) -> Optional[str]:
-        """Waits until no frame is in the air, then re-reads the nonce: it tells which unanswered transactions were
+        """Waits until no frame is in the air, then re-reads the nonce: it tells which undecided transactions were
         executed, and the next transactions carry the nonce the exchange expects. Returns why that failed, if it did
         (the nonce stays stale, so the next batch tries again)."""
         while self._flights:
             self._wakeup.clear()
             await self._wakeup.wait()
-        undecided, self._undecided = self._undecided, []
         refused_nonce, self._refused_nonce = self._refused_nonce, None
         self._failure_in_the_air = False
         # Nothing to decide and the first failure was a refusal: the expected nonce is known without asking.
-        if refused_nonce is not None and not undecided:
+        if refused_nonce is not None and not self._undecided:
             self._nonce_manager.nonce[self._api_key_index] = refused_nonce - 1
             self._nonce_stale = False
             return None
+        if any(not group.refused for group in self._undecided):
+            # A frame the exchange received just before its answer was lost may still be executing.
+            await asyncio.sleep(UNANSWERED_GRACE)
         try:
             next_nonce = await self._resync_nonce()
         except asyncio.CancelledError:
             raise
         except Exception as e:
             failure = f"the Lighter nonce could not be re-read ({e.__class__.__name__})"
+            undecided, self._undecided = self._undecided, []
             for group in undecided:
                 self._fail(group.txs, LighterTransactionError(f"{group.error}; {failure}", group.error.code))
             return failure[0].upper() + failure[1:]
+        undecided, self._undecided = self._undecided, []
         for group in undecided:
-            partly_executed = group.txs[0].nonce < next_nonce
+            self._decide(group, next_nonce)
+        return None
+
+    def _decide(self, group: _Undecided, next_nonce: int):
+        if not group.refused:
+            # No answer: what the exchange consumed was executed.
             for tx in group.txs:
                 if tx.nonce < next_nonce:
                     self._resolve(tx, tx.tx_hash)
-                elif group.refused and partly_executed and tx.nonce > next_nonce:
-                    # Executed up to the refused transaction: those behind it never ran because of it.
-                    tx.nonce = -1
-                    self._resend.append(tx)
                 else:
                     self._fail([tx], group.error)
-        return None
+        elif group.txs[0].nonce < next_nonce <= group.txs[-1].nonce:
+            # Executed up to the refused transaction, which failed; those behind it never ran because of it.
+            for tx in group.txs:
+                if tx.nonce < next_nonce:
+                    self._resolve(tx, tx.tx_hash)
+                elif tx.nonce == next_nonce:
+                    self._fail([tx], group.error)
+                else:
+                    tx.nonce = -1
+                    self._resend.append(tx)
+        else:
+            self._fail(group.txs, group.error)
 
     def _resolve_in_slices(self, results: List[Tuple[_PendingTx, str]]):
         """Each accepted order wakes Hummingbot's order tracking (~0.1 ms): a batch wakes them a few per loop
@@ -392,6 +416,8 @@ class LighterTransactionClient:
         if code == CONSTANTS.CODE_OK:
             self._resolve_in_slices([(tx, hashes[index] if index < len(hashes) and hashes[index] else tx.tx_hash)
                                      for index, tx in enumerate(txs)])
+            if self._failure_in_the_air:
+                self._refused_nonce = None  # accepted after a refusal: only the exchange knows the next nonce now
             return
         self._nonce_stale = True
         if code is None:
@@ -405,7 +431,7 @@ class LighterTransactionClient:
         else:
             error_class = LighterKeyError if code in CONSTANTS.KEY_ERROR_CODES else LighterTransactionError
             error = error_class(f"Lighter rejected the transaction: {message} (code {code})", code)
-            if len(txs) > 1:
+            if len(txs) > 1 and code not in CONSTANTS.NONCE_ERROR_CODES:
                 self._undecided.append(_Undecided(txs=txs, error=error, refused=True))
             else:
                 if not self._failure_in_the_air and code not in CONSTANTS.NONCE_ERROR_CODES:
@@ -476,6 +502,13 @@ class LighterTransactionClient:
                 "id": request_id, "tx_types": json.dumps([tx.tx_type for tx in txs]),
                 "tx_infos": json.dumps([tx.tx_info for tx in txs])}}
         async with self._api_factory.throttler.execute_task(limit_id=path):
+            if self._socket is not socket:
+                # Lost while this batch waited for the throttler: it never left, so it is signed again.
+                for tx in txs:
+                    tx.nonce = -1
+                self._resend.extend(txs)
+                self._nonce_stale = True
+                return
             self._flights[request_id] = _Flight(txs=txs, timer=asyncio.get_running_loop().call_later(
                 SEND_TIMEOUT, self._land, request_id, None, f"No answer from Lighter within {SEND_TIMEOUT:.0f} s"))
             try:
@@ -499,7 +532,9 @@ class LighterTransactionClient:
             # A socket that lost one answer is not trusted with the others: they are concluded the same way.
             socket = self._abandon_socket(message)
             if socket is not None:
-                asyncio.get_running_loop().create_task(socket.disconnect())
+                task = asyncio.get_running_loop().create_task(socket.disconnect())
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
         self._wakeup.set()
 
     def _abandon_socket(self, reason: str) -> Optional[WSAssistant]:
@@ -526,7 +561,14 @@ class LighterTransactionClient:
                     await socket.send(WSJSONRequest(payload={"type": "pong"}))
                     continue
                 answer = parsers.parse_tx_answer(message)
-                if answer is not None:
+                if answer is None:
+                    continue
+                if self._socket is not socket:
+                    break  # dropped meanwhile: its frames were concluded already
+                if answer.request_id is None and answer.code != CONSTANTS.CODE_OK:
+                    # An error that names no transaction may concern the connection: the nonce decides.
+                    self._land(None, None, f"Lighter answered: {answer.message} (code {answer.code})")
+                else:
                     self._land(answer.request_id, answer.code, answer.message, answer.tx_hashes)
                     # Answers that arrived together are taken one per loop iteration: each wakes up to 15 orders.
                     await asyncio.sleep(0)
@@ -554,7 +596,7 @@ class LighterTransactionClient:
                 url=web_utils.public_rest_url(path, self._domain), throttler_limit_id=path, data=data,
                 method=RESTMethod.POST, return_err=True, timeout=SEND_TIMEOUT)
             status = response.status
-            body = await response.json() if status < 500 and status != 429 else {}
+            body = await response.text()
         except asyncio.CancelledError:
             raise
         except asyncio.TimeoutError:
@@ -565,7 +607,13 @@ class LighterTransactionClient:
             return None, "Lighter rate limit hit (HTTP 429)", []
         if status >= 500:
             return None, f"Lighter server error (HTTP {status})", []
-        answer = parsers.parse_tx_answer(body)
-        if answer is None or answer.code is None:
-            return None, f"Unexpected answer from Lighter (HTTP {status})", []
-        return answer.code, answer.message, answer.tx_hashes
+        try:
+            answer = parsers.parse_tx_answer(json.loads(body))
+        except ValueError:
+            answer = None
+        if answer is not None and answer.code is not None:
+            return answer.code, answer.message, answer.tx_hashes
+        if status >= 400:
+            # Refused before anything was executed, without Lighter's usual {code, message}.
+            return status, f"Lighter refused the request (HTTP {status})", []
+        return None, f"Unexpected answer from Lighter (HTTP {status})", []

@@ -16,6 +16,7 @@ from emulator.lighter import LighterEmulator
 from hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_constants as CONSTANTS
 from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_derivative import LighterPerpetualDerivative
 from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_transactions import LighterKeyError
+from hummingbot.core.clock import Clock, ClockMode
 from hummingbot.core.data_type.common import OrderType, PositionAction, PositionMode, PositionSide
 from hummingbot.core.data_type.in_flight_order import OrderState
 from hummingbot.core.event.event_logger import EventLogger
@@ -27,6 +28,7 @@ from hummingbot.core.event.events import (
     OrderCancelledEvent,
     OrderFilledEvent,
 )
+from hummingbot.core.network_iterator import NetworkStatus
 from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
 
 PAIR = "ETH-USDC"
@@ -338,18 +340,27 @@ class LighterPerpetualEndToEndTest(unittest.IsolatedAsyncioTestCase):
         await self.until(lambda: open_id not in restarted.in_flight_orders)
         self.assertEqual([], list(self.truth_orders()))
 
-    async def test_cancel_all_on_stop_reaches_orders_the_bot_does_not_track(self):
-        # An order left by an earlier run: the exchange has it, this connector does not track it.
+    async def test_cancel_all_on_stop_only_when_hummingbot_stops_the_connector(self):
+        # An order left by an earlier run: the exchange has it, no connector tracks it.
         self.ex.place_order(self.account, MARKET, is_ask=False, size=Decimal("0.1"), price=Decimal("2300"))
         await self.place(True, "0.1", "2301")
         await self.connector.stop_network()
+        clock = Clock(ClockMode.REALTIME)
+        connector = self.new_connector(lighter_perpetual_cancel_all_on_stop=True)
+        connector.check_network_interval = 0.1
+        connector.start(clock, time.time())
+        await self.until(lambda: connector.ready, connector=connector)
+        self.assertEqual(2, len(list(self.truth_orders())))  # starting cancels nothing
+
+        # A failed network check also stops the networking: that must not cancel anything.
+        self.ex.faults.add(f"/api/v1{CONSTANTS.ORDER_BOOKS_PATH}", status=500)
+        await self.until(lambda: connector.network_status is NetworkStatus.NOT_CONNECTED, connector=connector)
+        self.ex.faults.clear(f"/api/v1{CONSTANTS.ORDER_BOOKS_PATH}")
+        await self.until(lambda: connector.ready, connector=connector)
         self.assertEqual(2, len(list(self.truth_orders())))
 
-        cancelling = await self.start_connector(self.new_connector(lighter_perpetual_cancel_all_on_stop=True))
-        self.assertEqual(2, len(list(self.truth_orders())))  # starting cancels nothing
-        await cancelling.stop_network()
-
-        self.assertEqual([], list(self.truth_orders()))
+        connector.stop(clock)
+        await self.until(lambda: not list(self.truth_orders()), connector=connector)
         # One cancel-all transaction, however many orders.
         self.assertEqual(1, sum(frame.form["data"]["tx_type"] == CONSTANTS.TX_TYPE_CANCEL_ALL_ORDERS
                                 for frame in self.frames(CONSTANTS.WS_SEND_TX)))

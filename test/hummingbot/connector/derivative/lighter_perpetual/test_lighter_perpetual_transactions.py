@@ -24,6 +24,8 @@ from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_transac
     LighterTransactionError,
     _PendingTx,
 )
+from hummingbot.core.api_throttler.async_throttler import AsyncThrottler
+from hummingbot.core.api_throttler.data_types import RateLimit
 from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
 from test.hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_payloads as payloads
 from test.hummingbot.connector.derivative.lighter_perpetual.test_lighter_perpetual_e2e import fresh_shared_session
@@ -466,3 +468,69 @@ class LighterTransactionSocketTests(unittest.IsolatedAsyncioTestCase):
         self.assertEqual([], self.frames())
         self.assertEqual([f"/api/v1{CONSTANTS.SEND_TX_BATCH_PATH}"], [r.path for r in self.rest_sends()])
         self.assertEqual(1, sum("go over REST for now" in record.getMessage() for record in records))
+
+    def use_one_transaction_per_second(self):
+        """A real throttler allowing one transaction per second, to hold the second batch in front of it."""
+        limits = [RateLimit(limit_id=CONSTANTS.TX_LIMIT, limit=1, time_interval=1.0)
+                  if limit.limit_id == CONSTANTS.TX_LIMIT else limit for limit in CONSTANTS.rate_limits("Premium")]
+        self.factory = web_utils.build_api_factory(throttler=AsyncThrottler(limits))
+        self.client._api_factory = self.factory
+
+    async def test_stop_while_a_batch_waits_for_the_throttler_ends_it_unsent(self):
+        self.use_one_transaction_per_second()
+        await self.client.start()
+        await self.client.submit(self.order(1))
+        waiting = asyncio.ensure_future(self.client.submit(self.order(2)))
+        await asyncio.sleep(0.2)
+
+        await self.client.stop()
+
+        with self.assertRaises(LighterTransactionError) as context:
+            await asyncio.wait_for(waiting, 1)
+        self.assertEqual("The connector stopped before sending.", str(context.exception))
+        self.assertEqual([1], self.resting())
+
+    async def test_socket_lost_while_a_batch_waits_for_the_throttler_signs_it_again(self):
+        self.use_one_transaction_per_second()
+        await self.client.start()
+        self.ex.latency_ms = 300
+        in_the_air = asyncio.ensure_future(self.client.submit(self.order(1)))
+        await asyncio.sleep(0.05)
+        waiting = asyncio.ensure_future(self.client.submit(self.order(2)))
+        await asyncio.sleep(0.1)
+
+        self.ex.faults.close_websockets()
+        lost, sent = await asyncio.gather(in_the_air, waiting, return_exceptions=True)
+
+        # The frame in the air was dropped with the connection; the waiting batch never left and goes out again.
+        self.assertIn("The Lighter connection", str(lost))
+        self.assertRegex(sent, "^[0-9a-f]{80}$")
+        self.assertEqual([2], self.resting())
+
+    async def test_batch_refused_for_a_nonce_another_program_used_fails_and_the_next_succeeds(self):
+        await self.client.start()
+        # A second program on the same API key uses the nonces this client expects.
+        other = LighterTransactionClient(api_factory=web_utils.build_api_factory(), account_index=self.account,
+                                         api_key_index=self.key_index, api_private_key=self.client._private_key)
+        await other.submit(other.create_order(0, 900, 1000, 190000, False, CONSTANTS.ORDER_TYPE_LIMIT,
+                                              CONSTANTS.TIME_IN_FORCE_GTT, False, -1))
+        await other.stop()
+
+        results = await asyncio.gather(*(self.client.submit(self.order(index)) for index in (1, 2, 3)),
+                                       return_exceptions=True)
+
+        self.assertEqual([CONSTANTS.CODE_INVALID_NONCE] * 3, [getattr(result, "code", None) for result in results])
+        await self.client.submit(self.order(4))
+        self.assertEqual([4, 900], self.resting())
+
+    async def test_stop_while_unanswered_frames_are_decided_ends_every_submission(self):
+        await self.client.start()
+        self.ex.faults.add(f"tx:{CONSTANTS.TX_TYPE_CREATE_ORDER}", timeout_ms=1, count=1)
+        with patch.object(transactions_module, "SEND_TIMEOUT", 0.2):
+            pending = asyncio.ensure_future(self.client.submit(self.order(1)))
+            await asyncio.sleep(0.4)  # unanswered: the client waits before re-reading the nonce
+
+            await self.client.stop()
+
+        with self.assertRaises(LighterTransactionError):
+            await asyncio.wait_for(pending, 1)
