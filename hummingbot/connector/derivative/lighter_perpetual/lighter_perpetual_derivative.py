@@ -175,14 +175,15 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
             await self._transactions.start()
 
     async def stop_network(self):
-        # Only when Hummingbot stops the connector: it also calls stop_network when a network check fails (and
-        # start_network calls it first), and only a started client has anything to cancel.
-        if (self._cancel_all_on_stop and self.network_status is NetworkStatus.STOPPED
-                and self._tx_client is not None and self._tx_client.running):
-            await self._cancel_every_account_order()
+        # Hummingbot also calls stop_network when a network check fails, and start_network calls it first: only a
+        # real stop (status STOPPED) cancels every order on request and stops the transaction client.
+        stopping = self.network_status is NetworkStatus.STOPPED
         self._order_burst.clear()
+        if self._cancel_all_on_stop and stopping and self._tx_client is not None and self._tx_client.running:
+            await self._cancel_every_account_order()
         await super().stop_network()
-        if self._tx_client is not None:
+        # After a failed network check the transaction client keeps running: it still answers for what is in the air.
+        if stopping and self._tx_client is not None:
             await self._tx_client.stop()
 
     async def _cancel_every_account_order(self):

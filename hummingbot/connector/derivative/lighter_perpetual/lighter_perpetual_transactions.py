@@ -16,6 +16,7 @@ earlier one failed (a nonce error behind a failure) are signed again with fresh 
 second.
 """
 import asyncio
+import contextlib
 import itertools
 import json
 import logging
@@ -46,6 +47,8 @@ SEND_TIMEOUT = 10.0
 SOCKET_RETRY_INTERVAL = 60.0
 # Before the nonce decides frames that got no answer, in seconds.
 UNANSWERED_GRACE = 1.0
+# How long stopping waits for answers to frames in the air, in seconds.
+STOP_ANSWER_WAIT = 2.0
 _KEY_SHAPE = re.compile(rf"(0x)?[0-9a-fA-F]{{{CONSTANTS.API_PRIVATE_KEY_HEX_LENGTH}}}")
 _BAD_KEY_MESSAGE = ("The Lighter API private key is not a valid key; copy it again from the API key you created on "
                     "Lighter.")
@@ -149,8 +152,8 @@ class LighterTransactionClient:
         return self._dispatcher is not None and not self._dispatcher.done()
 
     def _scrub(self, text: str) -> str:
-        key = self._private_key.removeprefix("0x")
-        return text.replace(key, "***") if key else text
+        key = self._private_key.strip().removeprefix("0x")
+        return re.sub(re.escape(key), "***", text, flags=re.IGNORECASE) if key else text
 
     async def _ensure_signer(self):
         """Builds the SDK's SignerClient. It opens an HTTP client of its own, which is closed at once: this connector
@@ -193,6 +196,9 @@ class LighterTransactionClient:
             self._dispatcher = asyncio.get_running_loop().create_task(self._dispatch_loop())
 
     async def stop(self):
+        # Frames in the air get a moment to be answered: failing an order Lighter executes would leave it untracked.
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._flights_landed(), STOP_ANSWER_WAIT)
         if self._dispatcher is not None:
             self._dispatcher.cancel()
             self._dispatcher = None
@@ -209,6 +215,11 @@ class LighterTransactionClient:
         self._refused_nonce = None
         self._signer = None
         self._nonce_stale = True
+
+    async def _flights_landed(self):
+        while self._flights:
+            self._wakeup.clear()
+            await self._wakeup.wait()
 
     # --- signing helpers run on the worker thread -------------------------------------------------------------------
 
@@ -311,8 +322,12 @@ class LighterTransactionClient:
                 await self._wakeup.wait()
                 # Orders created in the same tick are queued by then; they leave together.
                 await asyncio.sleep(0)
+        # Transactions to send again keep their old nonce until signed again: it gives their original order.
+        self._resend.sort(key=lambda tx: tx.nonce)
         batch = [tx for tx in self._resend[:CONSTANTS.MAX_TX_PER_BATCH] if not tx.future.done()]
         del self._resend[:CONSTANTS.MAX_TX_PER_BATCH]
+        for tx in batch:
+            tx.nonce = -1
         while len(batch) < CONSTANTS.MAX_TX_PER_BATCH and self._queue and not self._resend:
             tx = self._queue.popleft()
             if not tx.future.done():  # its submitter gave up before it was signed
@@ -342,9 +357,7 @@ class LighterTransactionClient:
         """Waits until no frame is in the air, then re-reads the nonce: it tells which undecided transactions were
         executed, and the next transactions carry the nonce the exchange expects. Returns why that failed, if it did
         (the nonce stays stale, so the next batch tries again)."""
-        while self._flights:
-            self._wakeup.clear()
-            await self._wakeup.wait()
+        await self._flights_landed()
         refused_nonce, self._refused_nonce = self._refused_nonce, None
         self._failure_in_the_air = False
         # Nothing to decide and the first failure was a refusal: the expected nonce is known without asking.
@@ -386,7 +399,6 @@ class LighterTransactionClient:
                 elif tx.nonce == next_nonce:
                     self._fail([tx], group.error)
                 else:
-                    tx.nonce = -1
                     self._resend.append(tx)
         else:
             self._fail(group.txs, group.error)
@@ -425,8 +437,6 @@ class LighterTransactionClient:
             self._undecided.append(_Undecided(txs=txs, error=LighterTransactionError(message), refused=False))
         elif code in CONSTANTS.NONCE_ERROR_CODES and self._failure_in_the_air:
             # Never executed, only because an earlier transaction failed: they leave again with fresh nonces.
-            for tx in txs:
-                tx.nonce = -1
             self._resend.extend(txs)
         else:
             error_class = LighterKeyError if code in CONSTANTS.KEY_ERROR_CODES else LighterTransactionError
@@ -504,8 +514,6 @@ class LighterTransactionClient:
         async with self._api_factory.throttler.execute_task(limit_id=path):
             if self._socket is not socket:
                 # Lost while this batch waited for the throttler: it never left, so it is signed again.
-                for tx in txs:
-                    tx.nonce = -1
                 self._resend.extend(txs)
                 self._nonce_stale = True
                 return

@@ -318,6 +318,10 @@ class LighterTransactionClientTests(unittest.IsolatedAsyncioTestCase):
             with self.assertRaises(LighterKeyError):
                 await client.submit(self.create_order(1))
 
+    def test_the_key_is_masked_in_any_case_before_it_reaches_a_message(self):
+        key = payloads.API_PRIVATE_KEY.removeprefix("0x")
+        self.assertEqual("signer said *** / 0x***", self.client._scrub(f"signer said {key.upper()} / 0x{key}"))
+
     async def test_auth_token_is_cached_and_refreshed_near_expiry(self):
         now = 1_780_000_000.0
         with patch(f"{TRANSACTIONS_MODULE}.time.time", return_value=now):
@@ -534,3 +538,14 @@ class LighterTransactionSocketTests(unittest.IsolatedAsyncioTestCase):
 
         with self.assertRaises(LighterTransactionError):
             await asyncio.wait_for(pending, 1)
+
+    async def test_stop_lets_a_frame_in_the_air_be_answered(self):
+        await self.client.start()
+        self.ex.latency_ms = 300
+        in_the_air = asyncio.ensure_future(self.client.submit(self.order(1)))
+        await asyncio.sleep(0.05)
+
+        await self.client.stop()
+
+        self.assertRegex(await in_the_air, "^[0-9a-f]{80}$")
+        self.assertEqual([1], self.resting())
