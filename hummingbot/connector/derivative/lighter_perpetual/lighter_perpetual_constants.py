@@ -64,7 +64,7 @@ MAX_CLIENT_ORDER_INDEX = 2 ** 48 - 1
 MAX_TX_PER_BATCH = 15
 # Orders submitted together start, and orders accepted together are confirmed, this many per event-loop iteration
 # (the derivative's _start_burst_slice, the transaction client's _resolve_in_slices).
-ORDERS_PER_LOOP_ITERATION = 4
+ORDERS_PER_LOOP_ITERATION = 2
 # Market orders are IOC limit orders priced this far through the best opposite price.
 MARKET_ORDER_SLIPPAGE = "0.01"
 
