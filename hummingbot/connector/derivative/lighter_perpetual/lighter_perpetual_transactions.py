@@ -320,8 +320,12 @@ class LighterTransactionClient:
             else:
                 self._wakeup.clear()
                 await self._wakeup.wait()
-                # Orders created in the same tick are queued by then; they leave together.
-                await asyncio.sleep(0)
+                # Orders submitted together reach the queue over a few loop iterations (the derivative starts a
+                # burst a few per iteration): they leave together once the queue stops growing.
+                queued = -1
+                while queued != len(self._queue) and len(self._queue) < CONSTANTS.MAX_TX_PER_BATCH:
+                    queued = len(self._queue)
+                    await asyncio.sleep(0)
         # Transactions to send again keep their old nonce until signed again: it gives their original order.
         self._resend.sort(key=lambda tx: tx.nonce)
         batch = [tx for tx in self._resend[:CONSTANTS.MAX_TX_PER_BATCH] if not tx.future.done()]
