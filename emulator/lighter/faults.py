@@ -11,6 +11,7 @@ WS sendtx) or "*" for every request, and can be limited to the next `count` matc
     ex.faults.skip_book_update(0)                          # next order_book/0 update is never sent
     ex.faults.rest_index_delay_ms = 2000                   # new orders hidden from REST order lists
     ex.faults.close_websockets()                           # server closes every WS connection
+    ex.faults.answer_ids = False                           # WS sendtx answers stop echoing the request id
 """
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
@@ -29,6 +30,7 @@ class Faults:
     def __init__(self):
         self.rules: Dict[str, FaultRule] = {}
         self.rest_index_delay_ms = 0
+        self.answer_ids = True
         self._nonce_errors = 0
         self._book_skips: Dict[int, int] = {}
         self._ws_closer: Optional[Callable[[], None]] = None
@@ -45,6 +47,7 @@ class Faults:
             self._nonce_errors = 0
             self._book_skips.clear()
             self.rest_index_delay_ms = 0
+            self.answer_ids = True
         else:
             self.rules.pop(target, None)
 

@@ -223,7 +223,7 @@ class WsHub:
 
     async def _send_tx(self, conn: Connection, kind: str, data):
         data = data if isinstance(data, dict) else {}
-        reply = {"type": kind, "id": data.get("id")}
+        reply = {"type": kind, "id": data.get("id")} if self.faults.answer_ids else {"type": kind}
         events = Events()
         try:
             if kind == "jsonapi/sendtx":

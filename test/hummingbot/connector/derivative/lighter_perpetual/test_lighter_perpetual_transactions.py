@@ -549,3 +549,17 @@ class LighterTransactionSocketTests(unittest.IsolatedAsyncioTestCase):
 
         self.assertRegex(await in_the_air, "^[0-9a-f]{80}$")
         self.assertEqual([1], self.resting())
+
+    async def test_answers_without_an_id_are_matched_in_order_and_an_anonymous_error_lets_the_nonce_decide(self):
+        await self.client.start()
+        self.ex.faults.answer_ids = False
+
+        hashes = await asyncio.gather(*(self.client.submit(self.order(index)) for index in range(1, 21)))
+        self.assertEqual(20, len(set(hashes)))
+
+        self.ex.faults.nonce_errors(1)
+        with self.assertRaises(LighterTransactionError) as context:
+            await self.client.submit(self.order(21))
+        self.assertIn("Lighter answered: invalid nonce (code 21104)", str(context.exception))
+        await self.client.submit(self.order(22))
+        self.assertEqual(list(range(1, 21)) + [22], self.resting())
