@@ -23,7 +23,7 @@ from typing import Optional
 
 from demo import records
 from demo.arbitrage import ArbitrageDemo
-from demo.sandbox import make_sandbox, run_in_sandbox, sandbox_env
+from demo.sandbox import make_sandbox, run_in_sandbox, sandbox_env, stop_engine
 from emulator.lighter import LighterEmulator
 
 CONNECTOR = "lighter_perpetual"
@@ -135,15 +135,8 @@ class Demo:
         return summary
 
     async def stop_engine(self):
-        """SIGTERM lets the engine stop the strategy and cancel its orders; it is killed if it does not finish."""
-        if self.engine is None or self.engine.returncode is not None:
-            return
-        self.engine.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(self.engine.wait(), timeout=30)
-        except asyncio.TimeoutError:
-            self.engine.kill()
-            await self.engine.wait()
+        if self.engine is not None:
+            await stop_engine(self.engine, timeout=30)
 
 
 def main():

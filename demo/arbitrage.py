@@ -29,7 +29,7 @@ from typing import Callable, Dict, List, Optional
 
 import yaml
 
-from demo.sandbox import make_sandbox, run_in_sandbox, sandbox_env
+from demo.sandbox import make_sandbox, run_in_sandbox, sandbox_env, stop_engine
 from emulator.extended import Account, ExtendedEmulator
 from emulator.lighter import LighterEmulator
 
@@ -266,15 +266,9 @@ class ArbitrageDemo:
             pass
 
     async def stop_engine(self):
-        """SIGTERM lets the engine stop the script, which closes any open leg; it is killed if it does not finish."""
-        if self.engine is None or self.engine.returncode is not None:
-            return
-        self.engine.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(self.engine.wait(), timeout=45)
-        except asyncio.TimeoutError:
-            self.engine.kill()
-            await self.engine.wait()
+        # The script closes any open leg before it exits: it gets longer than the market-making demo.
+        if self.engine is not None:
+            await stop_engine(self.engine, timeout=45)
 
 
 def recorded_fills(db_path: Path) -> Dict[str, int]:

@@ -5,8 +5,10 @@ the package's parent folder). A folder holding a real copy of `hummingbot/__init
 to the installed package, therefore gives a Hummingbot whose configs and trade records live in that folder, leaving
 the installed one untouched.
 """
+import asyncio
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -50,3 +52,16 @@ def sandbox_env(root: Path, extra: Dict[str, str] = None) -> Dict[str, str]:
 def run_in_sandbox(root: Path, module: str, *args: str, env: Dict[str, str] = None, timeout: float = 120):
     return subprocess.run([sys.executable, "-m", module, *args], cwd=str(root), env=sandbox_env(root, env),
                           capture_output=True, text=True, timeout=timeout)
+
+
+async def stop_engine(engine: asyncio.subprocess.Process, timeout: float) -> int:
+    """SIGTERM lets Hummingbot stop its strategy, which cancels its orders or closes its legs; the engine is killed if
+    it does not finish within `timeout` seconds. Returns its exit code."""
+    if engine.returncode is None:
+        engine.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(engine.wait(), timeout=timeout)
+        except asyncio.TimeoutError:
+            engine.kill()
+            await engine.wait()
+    return engine.returncode

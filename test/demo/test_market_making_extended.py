@@ -3,7 +3,6 @@ Extended exchange (synthetic flow plus a taker that crosses the bot's best quote
 Hummingbot's trade records (data/<bot>.sqlite) are checked against the exchange's truth."""
 import asyncio
 import json
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Dict, List
 
 from demo.__main__ import strategy_config as pmm_config
-from demo.sandbox import make_sandbox, sandbox_env
+from demo.sandbox import make_sandbox, sandbox_env, stop_engine
 from emulator.extended import Account, ExtendedEmulator
 
 CONNECTOR = "extended_perpetual"
@@ -116,17 +115,7 @@ class PerpetualMarketMakingOnExtendedTest(unittest.IsolatedAsyncioTestCase):
                 cwd=str(self.root), env=sandbox_env(self.root, env), stdout=log, stderr=log, start_new_session=True)
 
     async def stop_engine(self) -> int:
-        """SIGTERM lets the engine stop the strategy and cancel its orders; it is killed if it does not finish."""
-        if self.engine is None:
-            return -1
-        if self.engine.returncode is None:
-            self.engine.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.engine.wait(), timeout=30)
-            except asyncio.TimeoutError:
-                self.engine.kill()
-                await self.engine.wait()
-        return self.engine.returncode
+        return -1 if self.engine is None else await stop_engine(self.engine, timeout=30)
 
     def engine_log(self) -> str:
         return self.log_path.read_text()[-3000:]
