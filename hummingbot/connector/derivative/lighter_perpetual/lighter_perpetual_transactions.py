@@ -26,7 +26,7 @@ import traceback
 from collections import OrderedDict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Deque, List, Optional, Set, Tuple
+from typing import Any, Callable, Deque, Dict, List, Optional, Set, Tuple
 
 from hummingbot.connector.derivative.lighter_perpetual import (
     lighter_perpetual_constants as CONSTANTS,
@@ -504,17 +504,22 @@ class LighterTransactionClient:
         self._socket_reader = asyncio.get_running_loop().create_task(self._read_answers(socket))
         return socket
 
+    @staticmethod
+    def _send_fields(txs: List[_PendingTx]) -> Tuple[str, Dict[str, Any]]:
+        """The sendTx (one transaction) or sendTxBatch path and fields, as REST and the WebSocket both take them."""
+        if len(txs) == 1:
+            return CONSTANTS.SEND_TX_PATH, {"tx_type": txs[0].tx_type, "tx_info": txs[0].tx_info}
+        return CONSTANTS.SEND_TX_BATCH_PATH, {"tx_types": json.dumps([tx.tx_type for tx in txs]),
+                                              "tx_infos": json.dumps([tx.tx_info for tx in txs])}
+
     async def _send_frame(self, socket: WSAssistant, txs: List[_PendingTx]):
         request_id = str(next(self._request_ids))
-        if len(txs) == 1:
-            path = CONSTANTS.SEND_TX_PATH
-            payload = {"type": CONSTANTS.WS_SEND_TX, "data": {
-                "id": request_id, "tx_type": txs[0].tx_type, "tx_info": json.loads(txs[0].tx_info)}}
-        else:
-            path = CONSTANTS.SEND_TX_BATCH_PATH
-            payload = {"type": CONSTANTS.WS_SEND_TX_BATCH, "data": {
-                "id": request_id, "tx_types": json.dumps([tx.tx_type for tx in txs]),
-                "tx_infos": json.dumps([tx.tx_info for tx in txs])}}
+        path, fields = self._send_fields(txs)
+        if path == CONSTANTS.SEND_TX_PATH:
+            # A single transaction's tx_info travels as a JSON object on the WebSocket.
+            fields["tx_info"] = json.loads(fields["tx_info"])
+        kind = CONSTANTS.WS_SEND_TX if path == CONSTANTS.SEND_TX_PATH else CONSTANTS.WS_SEND_TX_BATCH
+        payload = {"type": kind, "data": {"id": request_id, **fields}}
         async with self._api_factory.throttler.execute_task(limit_id=path):
             if self._socket is not socket:
                 # Lost while this batch waited for the throttler: it never left, so it is signed again.
@@ -596,12 +601,7 @@ class LighterTransactionClient:
 
     async def _send_rest(self, txs: List[_PendingTx]) -> Tuple[Optional[int], str, List[str]]:
         """Returns (code, message, tx hashes); code is None when the outcome is unknown (no usable answer)."""
-        if len(txs) == 1:
-            path, data = CONSTANTS.SEND_TX_PATH, {"tx_type": txs[0].tx_type, "tx_info": txs[0].tx_info}
-        else:
-            path = CONSTANTS.SEND_TX_BATCH_PATH
-            data = {"tx_types": json.dumps([tx.tx_type for tx in txs]),
-                    "tx_infos": json.dumps([tx.tx_info for tx in txs])}
+        path, data = self._send_fields(txs)
         rest = await self._api_factory.get_rest_assistant()
         try:
             response = await rest.execute_request_and_get_response(
