@@ -183,8 +183,7 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
             data = ws_response.data
             if not isinstance(data, dict):
                 continue
-            if data.get("type") == "ping":
-                await websocket_assistant.send(WSJSONRequest(payload={"type": "pong"}))
+            if await web_utils.answer_ping(websocket_assistant, data):
                 continue
             if "error" in data:
                 self.logger().warning(f"Lighter WebSocket error: {data['error']}")

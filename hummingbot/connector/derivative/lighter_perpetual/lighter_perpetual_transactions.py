@@ -574,8 +574,7 @@ class LighterTransactionClient:
                 message = response.data
                 if not isinstance(message, dict):
                     continue
-                if message.get("type") == "ping":
-                    await socket.send(WSJSONRequest(payload={"type": "pong"}))
+                if await web_utils.answer_ping(socket, message):
                     continue
                 answer = parsers.parse_tx_answer(message)
                 if answer is None:

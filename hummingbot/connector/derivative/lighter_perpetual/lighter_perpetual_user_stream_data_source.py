@@ -63,9 +63,9 @@ class LighterPerpetualUserStreamDataSource(UserStreamTrackerDataSource):
     async def _process_event_message(self, event_message, queue: asyncio.Queue):
         if not isinstance(event_message, dict):
             return
-        if event_message.get("type") == "ping":
-            await self._ws.send(WSJSONRequest(payload={"type": "pong"}))
-        elif "error" in event_message:
+        if await web_utils.answer_ping(self._ws, event_message):
+            return
+        if "error" in event_message:
             # e.g. an expired token: reconnecting subscribes again with a fresh one.
             raise ConnectionError(f"Lighter refused a private subscription: {event_message['error']}")
         elif event_message.get("channel"):

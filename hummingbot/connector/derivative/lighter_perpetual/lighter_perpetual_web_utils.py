@@ -2,16 +2,17 @@ import json
 import logging
 import os
 import time
-from typing import Optional
+from typing import Any, Dict, Optional
 
 import aiohttp
 
 from hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_constants as CONSTANTS
 from hummingbot.core.api_throttler.async_throttler import AsyncThrottler
 from hummingbot.core.web_assistant.auth import AuthBase
-from hummingbot.core.web_assistant.connections.data_types import RESTRequest
+from hummingbot.core.web_assistant.connections.data_types import RESTRequest, WSJSONRequest
 from hummingbot.core.web_assistant.rest_pre_processors import RESTPreProcessorBase
 from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFactory
+from hummingbot.core.web_assistant.ws_assistant import WSAssistant
 
 _logged_overrides = set()
 
@@ -69,3 +70,11 @@ async def get_current_server_time(throttler: Optional[AsyncThrottler] = None,
                                   domain: str = CONSTANTS.DEFAULT_DOMAIN) -> float:
     # Lighter stamps transactions with the client's clock (ExpiredAt); there is no server-time endpoint to sync to.
     return time.time()
+
+
+async def answer_ping(ws: WSAssistant, message: Dict[str, Any]) -> bool:
+    """Lighter pings in-band ({"type": "ping"}) and closes connections that don't pong; True if `message` was one."""
+    if message.get("type") == "ping":
+        await ws.send(WSJSONRequest(payload={"type": "pong"}))
+        return True
+    return False
