@@ -60,19 +60,24 @@ __path__ = [{source!r}]
 """
 
 # Runs Hummingbot's own connector discovery in the target interpreter and reports where each utils module came from.
+# Discovery drops a connector whose utils module fails to import without saying why, so the import error is reported.
 _VERIFY = """
 import importlib, inspect, json, sys
 from hummingbot.client.settings import AllConnectorSettings
 settings = AllConnectorSettings.create_connector_settings()
 rows = []
 for name in json.loads(sys.argv[1]):
+    try:
+        utils = inspect.getfile(importlib.import_module(f"hummingbot.connector.derivative.{name}.{name}_utils"))
+    except Exception as e:
+        rows.append({"domain": name, "error": f"{type(e).__name__}: {e}"})
+        continue
     for domain in (name, name + "_testnet"):
         setting = settings.get(domain)
-        utils = importlib.import_module(f"hummingbot.connector.derivative.{name}.{name}_utils")
         rows.append({"domain": domain, "found": setting is not None,
                      "type": setting.type.name if setting else None,
                      "parent": setting.parent_name if setting else None,
-                     "utils": inspect.getfile(utils)})
+                     "utils": utils})
 print(json.dumps(rows))
 """
 
@@ -167,10 +172,15 @@ def _remove(path: Path):
         shutil.rmtree(path)
 
 
-def install_sdks(target: HummingbotTarget):
-    cmd = [target.python, "-m", "pip", "install", "--disable-pip-version-check", *SDK_REQUIREMENTS]
-    if subprocess.run(cmd).returncode != 0:
-        raise InstallerError(f"pip could not install {', '.join(SDK_REQUIREMENTS)} into {target.python}.")
+def install_sdks(target: HummingbotTarget) -> str:
+    """pip installs the exchange SDKs into the target's environment; its output is shown only when it fails."""
+    cmd = [target.python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *SDK_REQUIREMENTS]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        errors = [line for line in out.stderr.splitlines() if line.startswith("ERROR:")]
+        reason = f" ({errors[-1]})" if errors else ""
+        raise InstallerError(f"pip could not install {', '.join(SDK_REQUIREMENTS)} into {target.python}{reason}.")
+    return f"exchange SDKs: {', '.join(SDK_REQUIREMENTS)} installed with {target.python} -m pip"
 
 
 def install(target: HummingbotTarget, link: bool = False) -> List[str]:
@@ -226,11 +236,22 @@ def uninstall(target: HummingbotTarget) -> List[str]:
 
 def verify(target: HummingbotTarget) -> List[str]:
     """Asks Hummingbot's discovery for both connectors and their testnet domains; fails if any is missing."""
+    manifest = _read_manifest(target)
+    absent = [name for name in CONNECTORS if name not in manifest]
+    if absent:
+        raise InstallerError(f"{' and '.join(absent)} {'is' if len(absent) == 1 else 'are'} not installed in "
+                             f"{target.package_dir}; run `perp-dex-connectors install` first.")
     out = subprocess.run([target.python, "-c", _VERIFY, json.dumps(CONNECTORS)], capture_output=True, text=True,
                          cwd=str(target.root), timeout=300)
     if out.returncode != 0:
-        raise InstallerError(f"Hummingbot could not load the connectors: {out.stderr.strip().splitlines()[-1]}")
+        lines = out.stderr.strip().splitlines()
+        raise InstallerError(f"Hummingbot's connector discovery failed ({lines[-1] if lines else 'no output'}).")
     rows = json.loads(out.stdout.strip().splitlines()[-1])
+    broken = [row for row in rows if "error" in row]
+    if broken:
+        raise InstallerError(
+            f"Hummingbot cannot import {broken[0]['domain']} ({broken[0]['error']}); if an exchange SDK is missing, "
+            f"run install without --no-deps.")
     missing = [row["domain"] for row in rows if not row["found"]]
     if missing:
         raise InstallerError(f"Hummingbot's connector discovery does not list {', '.join(missing)}.")
@@ -252,16 +273,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     try:
         target = locate_hummingbot(args.python, args.hummingbot_dir)
+        print(f"Hummingbot {target.version} at {target.package_dir}", flush=True)
         if args.action == "status":
             manifest = _read_manifest(target)
-            print(f"Hummingbot {target.version} at {target.package_dir}")
             for name in CONNECTORS:
                 entry = manifest.get(name)
                 print(f"{name}: {entry['mode']} from {entry['source']}" if entry else f"{name}: not installed")
             return 0
         if args.action == "install":
             if not args.no_deps:
-                install_sdks(target)
+                print(f"  {install_sdks(target)}", flush=True)
             lines = install(target, link=args.link)
         elif args.action == "verify":
             lines = verify(target)
@@ -270,7 +291,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     except InstallerError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(f"Hummingbot {target.version} at {target.package_dir}")
     for line in lines:
         print(f"  {line}")
     return 0

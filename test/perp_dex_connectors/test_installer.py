@@ -109,6 +109,50 @@ class InstallerLayoutsTest(unittest.TestCase):
         self.assertEqual(0, result.returncode, result.stderr)
         self.assert_upstream_restored(package)
 
+        # Upstream's lighter_perpetual is back, but ours are gone: verify says so in one sentence.
+        verify = _run_installer("verify", "--python", python)
+        self.assertEqual(2, verify.returncode)
+        self.assertEqual([f"error: lighter_perpetual and extended_perpetual are not installed in {package}; run "
+                          f"`perp-dex-connectors install` first."], verify.stderr.splitlines())
+
+    def test_verify_names_a_connector_that_cannot_be_imported(self):
+        tree = self.tmp / "hummingbot-src"
+        package = _make_hummingbot_tree(tree)
+        self.assertEqual(0, _run_installer("install", "--hummingbot-dir", str(tree), "--no-deps").returncode)
+        # As when an exchange SDK is missing: discovery alone would just leave the connector out.
+        utils = package / "connector" / "derivative" / "extended_perpetual" / "extended_perpetual_utils.py"
+        utils.write_text("import x10_sdk_that_is_not_installed\n" + utils.read_text())
+
+        verify = _run_installer("verify", "--hummingbot-dir", str(tree))
+        self.assertEqual(2, verify.returncode)
+        self.assertEqual(["error: Hummingbot cannot import extended_perpetual (ModuleNotFoundError: No module named "
+                          "'x10_sdk_that_is_not_installed'); if an exchange SDK is missing, run install without "
+                          "--no-deps."], verify.stderr.splitlines())
+
+    def test_pip_runs_quietly_and_its_failure_is_one_sentence(self):
+        home = self.tmp / "home" / "hummingbot"
+        package = _make_hummingbot_tree(home)
+        calls = self.tmp / "pip-calls"
+        # An interpreter whose pip fails the way pip does when a pinned version cannot be found.
+        python = self.tmp / "bin" / "python"
+        python.parent.mkdir(parents=True)
+        python.write_text(
+            f'#!/bin/sh\nif [ "$1 $2" = "-m pip" ]; then echo "$@" >> "{calls}"; echo "Collecting lighter-sdk"; '
+            f'echo "ERROR: No matching distribution found for lighter-sdk==1.1.2" >&2; exit 1; fi\n'
+            f'exec "{sys.executable}" "$@"\n')
+        python.chmod(0o755)
+
+        result = _run_installer("install", "--python", str(python), "--hummingbot-dir", str(home))
+        self.assertEqual(2, result.returncode)
+        self.assertIn(" -q ", calls.read_text())
+        self.assertEqual([f"error: pip could not install lighter-sdk==1.1.2, x10-python-trading-starknet==2.6.0 into "
+                          f"{python} (ERROR: No matching distribution found for lighter-sdk==1.1.2)."],
+                         result.stderr.splitlines())
+        self.assertNotIn("Collecting", result.stdout)
+        # The connectors are not put in place when their SDKs could not be installed.
+        self.assertTrue((package / "connector" / "derivative" / "lighter_perpetual" /
+                         "lighter_perpetual_api_utils.py").exists())
+
     def test_source_checkout_layout_linked_install(self):
         tree = self.tmp / "hummingbot-src"
         package = _make_hummingbot_tree(tree)
@@ -131,8 +175,15 @@ class InstallerLayoutsTest(unittest.TestCase):
 
         result = _run_installer("install", "--python", python, "--hummingbot-dir", str(home))
         self.assertEqual(0, result.returncode, result.stderr)
-        # The SDK step ran pip in that env (already satisfied here, so nothing is downloaded).
-        self.assertIn("lighter-sdk==1.1.2", result.stdout)
+        # The SDK step ran pip quietly in that env (already satisfied here, so nothing is downloaded): one line a step.
+        lines = result.stdout.splitlines()
+        self.assertEqual(4, len(lines), result.stdout)
+        # A source tree reports its VERSION file.
+        self.assertEqual(f"Hummingbot {(package / 'VERSION').read_text().strip()} at {package}", lines[0])
+        self.assertEqual(f"  exchange SDKs: lighter-sdk==1.1.2, x10-python-trading-starknet==2.6.0 installed with "
+                         f"{python} -m pip", lines[1])
+        self.assertTrue(lines[2].startswith("  lighter_perpetual: copied from"), lines[2])
+        self.assertTrue(lines[3].startswith("  extended_perpetual: copied from"), lines[3])
         self.assert_installed(package, linked=False)
 
         self.assertEqual(0, _run_installer("uninstall", "--python", python, "--hummingbot-dir", str(home)).returncode)
@@ -184,14 +235,18 @@ class WheelPayloadTest(unittest.TestCase):
                 shutil.copy(REPO / name, source / name)
             for name in ("perp_dex_connectors", "hummingbot"):
                 shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+            # Not quiet: the build backend's warnings are part of what is checked.
             build = subprocess.run(
-                [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out),
+                [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(out),
                  str(source)], capture_output=True, text=True, timeout=600)
             self.assertEqual(0, build.returncode, build.stderr)
+            self.assertNotIn("Warning", build.stdout + build.stderr)
             wheel = zipfile.ZipFile(next(out.glob("*.whl")))
             names = wheel.namelist()
             self.assertFalse([n for n in names if n.startswith(("hummingbot/", "test/", "emulator/"))])
             self.assertIn("perp_dex_connectors/installer.py", names)
+            metadata = wheel.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+            self.assertIn("License-Expression: Apache-2.0", metadata.splitlines())
             for name in installer.CONNECTORS:
                 self.assertIn(f"perp_dex_connectors/connectors/{name}/{name}_utils.py", names)
 
