@@ -1,4 +1,7 @@
-"""``python -m emulator.extended --port N``: serve the emulator until SIGINT/SIGTERM."""
+"""``python -m emulator.extended --port N``: serve the emulator until SIGINT/SIGTERM.
+
+It prints its URLs as ``EXTENDED_PERPETUAL_REST_URL=...`` and ``EXTENDED_PERPETUAL_WS_URL=...`` lines, the connector's
+environment overrides."""
 import argparse
 import asyncio
 import json
@@ -31,8 +34,9 @@ async def _serve(args):
             print(f"{len(accounts)} account(s) written to {args.accounts_file}", flush=True)
         if args.flow:
             await emulator.start_flow(interval=args.flow_interval)
-        print(f"REST   {emulator.rest_url}", flush=True)
-        print(f"STREAM {emulator.stream_url}", flush=True)
+        # In the form of the connector's URL overrides, ready to export: Extended's REST URL includes /api/v1.
+        print(f"EXTENDED_PERPETUAL_REST_URL={emulator.rest_url}", flush=True)
+        print(f"EXTENDED_PERPETUAL_WS_URL={emulator.stream_url}", flush=True)
         await stop.wait()
 
 

@@ -1,7 +1,8 @@
 """Runs the emulator standalone: `python -m emulator.lighter --port 8701` (until SIGINT/SIGTERM).
 
 With --api-public-key (from lighter's create_api_key) it also creates a funded account with that key
-registered, and prints its index, so a connector can trade against the standalone server.
+registered, and prints its index, so a connector can trade against the standalone server. The URLs are printed as
+the lines `LIGHTER_PERPETUAL_REST_URL=...` and `LIGHTER_PERPETUAL_WS_URL=...`, the connector's environment overrides.
 """
 import argparse
 import asyncio
@@ -23,8 +24,9 @@ async def serve(args: argparse.Namespace):
             print(f"ACCOUNT {account} API_KEY_INDEX {args.api_key_index}", flush=True)
         if args.flow_rate > 0:
             await ex.start_flow(rate_per_s=args.flow_rate)
-        print(f"REST {ex.rest_url}/api/v1", flush=True)
-        print(f"WS   {ex.ws_url}", flush=True)
+        # As the connector's URL overrides, ready to export: Lighter's REST URL is the host, without /api/v1.
+        print(f"LIGHTER_PERPETUAL_REST_URL={ex.rest_url}", flush=True)
+        print(f"LIGHTER_PERPETUAL_WS_URL={ex.ws_url}", flush=True)
         await stop.wait()
 
 

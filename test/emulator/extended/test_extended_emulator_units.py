@@ -108,8 +108,9 @@ class CommandLineTests(unittest.TestCase):
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             lines = [proc.stdout.readline().strip() for _ in range(2)]
-            self.assertEqual([f"REST   http://127.0.0.1:{port}/api/v1",
-                              f"STREAM ws://127.0.0.1:{port}/stream.extended.exchange/v1"], lines)
+            # The connector's environment overrides, as they are to be set: Extended's REST URL includes /api/v1.
+            self.assertEqual([f"EXTENDED_PERPETUAL_REST_URL=http://127.0.0.1:{port}/api/v1",
+                              f"EXTENDED_PERPETUAL_WS_URL=ws://127.0.0.1:{port}/stream.extended.exchange/v1"], lines)
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/info/markets", timeout=5) as response:
                 self.assertIn(b'"BTC-USD"', response.read())
             proc.send_signal(signal.SIGTERM)

@@ -100,11 +100,15 @@ class StandaloneServerTests(EmulatorTestCase):
             sys.executable, "-m", "emulator.lighter", "--port", "0", "--api-public-key", public_key,
             "--api-key-index", "4", cwd=str(REPO_ROOT), env=env, stdout=asyncio.subprocess.PIPE)
         try:
-            lines = [(await asyncio.wait_for(process.stdout.readline(), 20)).decode() for _ in range(3)]
+            lines = [(await asyncio.wait_for(process.stdout.readline(), 20)).decode().strip() for _ in range(3)]
             account = int(lines[0].split()[1])
-            rest_url = lines[1].split()[1]
-            ws_url = lines[2].split()[1]
-            self.assertTrue(rest_url.startswith("http://127.0.0.1:"))
+            # The connector's environment overrides, as they are to be set: the REST host without /api/v1.
+            urls = dict(line.split("=", 1) for line in lines[1:])
+            self.assertEqual(["LIGHTER_PERPETUAL_REST_URL", "LIGHTER_PERPETUAL_WS_URL"], list(urls))
+            self.assertRegex(urls["LIGHTER_PERPETUAL_REST_URL"], r"^http://127\.0\.0\.1:\d+$")
+            rest_url = urls["LIGHTER_PERPETUAL_REST_URL"] + "/api/v1"
+            ws_url = urls["LIGHTER_PERPETUAL_WS_URL"]
+            self.assertEqual(urls["LIGHTER_PERPETUAL_REST_URL"].replace("http", "ws") + "/stream", ws_url)
             async with self.session.get(rest_url + "/orderBookDetails", params={"market_id": 0}) as response:
                 body = await response.json()
             self.assertEqual("ETH", body["order_book_details"][0]["symbol"])

@@ -17,8 +17,11 @@ from hummingbot.core.web_assistant.ws_assistant import WSAssistant
 _logged_overrides = set()
 
 
-def _override(env_var: str) -> Optional[str]:
+def _override(env_var: str, path_suffix: str = "") -> Optional[str]:
     value = os.environ.get(env_var, "").strip().rstrip("/")
+    # Lighter's documented REST URLs end in /api/v1, which every request path adds again: a copied one is accepted.
+    if path_suffix and value.endswith(path_suffix):
+        value = value[:-len(path_suffix)].rstrip("/")
     if value and env_var not in _logged_overrides:
         _logged_overrides.add(env_var)
         logging.getLogger(__name__).info(f"{env_var} is set: the Lighter connector uses {value}")
@@ -26,7 +29,7 @@ def _override(env_var: str) -> Optional[str]:
 
 
 def rest_base_url(domain: str = CONSTANTS.DEFAULT_DOMAIN) -> str:
-    return _override(CONSTANTS.REST_URL_ENV_VAR) or CONSTANTS.REST_URLS[domain]
+    return _override(CONSTANTS.REST_URL_ENV_VAR, CONSTANTS.API_VERSION) or CONSTANTS.REST_URLS[domain]
 
 
 def wss_url(domain: str = CONSTANTS.DEFAULT_DOMAIN) -> str:

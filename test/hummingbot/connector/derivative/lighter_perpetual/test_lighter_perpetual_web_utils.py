@@ -60,6 +60,19 @@ class UrlTests(unittest.TestCase):
         self.assertEqual([f"{CONSTANTS.REST_URL_ENV_VAR} {uses} http://127.0.0.1:18080",
                           f"{CONSTANTS.WSS_URL_ENV_VAR} {uses} ws://127.0.0.1:18080/stream"], messages)
 
+    def test_rest_override_with_the_api_path_is_accepted(self):
+        for value in ("http://127.0.0.1:18080/api/v1", "http://127.0.0.1:18080/api/v1/"):
+            with self.subTest(value=value), patch.dict("os.environ", {CONSTANTS.REST_URL_ENV_VAR: value}):
+                self.assertEqual("http://127.0.0.1:18080", web_utils.rest_base_url())
+                self.assertEqual("http://127.0.0.1:18080/api/v1/account",
+                                 web_utils.public_rest_url(CONSTANTS.ACCOUNT_PATH))
+        # Only a trailing /api/v1 is the API's own path; a proxy's prefix stays.
+        with patch.dict("os.environ", {CONSTANTS.REST_URL_ENV_VAR: "https://relay.example/api/v1/lighter"}):
+            self.assertEqual("https://relay.example/api/v1/lighter/api/v1/account",
+                             web_utils.public_rest_url(CONSTANTS.ACCOUNT_PATH))
+        self.assertEqual([f"{CONSTANTS.REST_URL_ENV_VAR} is set: the Lighter connector uses http://127.0.0.1:18080"],
+                         [record.getMessage() for record in self.log_records])
+
     def test_blank_override_is_ignored(self):
         with patch.dict("os.environ", {CONSTANTS.REST_URL_ENV_VAR: "  "}):
             self.assertEqual(CONSTANTS.REST_URLS[CONSTANTS.DEFAULT_DOMAIN], web_utils.rest_base_url())
