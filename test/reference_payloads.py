@@ -1,12 +1,10 @@
-"""The project's ground-truth wire payloads (shared/reference/payloads), which live in shared/ beside the repository
-(CI clones the repository next to it). REFERENCE_PAYLOADS_DIR points elsewhere."""
+"""The wire payloads the tests check against, captured or documented, kept in test/fixtures (sources in its
+README.md)."""
 import json
-import os
 from pathlib import Path
 from typing import Any, List
 
-PAYLOADS = Path(os.environ.get("REFERENCE_PAYLOADS_DIR")
-                or Path(__file__).resolve().parents[2] / "shared" / "reference" / "payloads")
+PAYLOADS = Path(__file__).resolve().parent / "fixtures"
 
 
 def payload_objects(name: str) -> List[Any]:

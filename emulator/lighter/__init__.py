@@ -1,7 +1,7 @@
 """Wire-faithful local emulator of the Lighter (zkLighter) perpetuals exchange, for connector tests.
 
 Serves, on 127.0.0.1 only, the REST API under /api/v1 and the WebSocket stream at /stream with the real
-paths, parameters, encodings, frames and error codes (see shared/reference/payloads/lighter_*.txt).
+paths, parameters, encodings, frames and error codes (see test/fixtures/lighter_*.txt).
 
 Standalone:  python -m emulator.lighter --port 8701 [--latency-ms N] [--flow-rate N]
 

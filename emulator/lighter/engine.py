@@ -21,6 +21,8 @@ class Events:
 
     def __init__(self):
         self.book_markets: Set[int] = set()
+        # Newest first: the venue lists the trades of one frame in descending trade id (live trade/{market} captures
+        # of 2025-10); that account channels list them the same way is inferred.
         self.fills: List[Fill] = []
         self.orders: Dict[int, Dict[int, Order]] = {}
         self.positions: Dict[int, Set[int]] = {}
@@ -150,6 +152,7 @@ class MatchingEngine:
         tx_hash = f"{self.state.block_height:016x}{updated // 1000:016x}" + "0" * 48
         fill = Fill(trade_id=self.state.next_trade_id, tx_hash=tx_hash, market_id=spec.market_id, size=size,
                     price=price, usd_amount=quote, ask=maker if maker.is_ask else taker,
+                    # true when the maker sat on the ask side, i.e. the taker bought
                     bid=taker if maker.is_ask else maker, is_maker_ask=maker.is_ask,
                     block_height=self.state.block_height, timestamp_ms=updated // 1000,
                     transaction_time_us=updated, taker_fee_ticks=spec.taker_fee_ticks,
@@ -170,7 +173,7 @@ class MatchingEngine:
         market.daily_quote_volume += quote
         taker_account.fills.append(fill)
         maker_account.fills.append(fill)
-        events.fills.append(fill)
+        events.fills.insert(0, fill)
         events.order(taker)
         events.order(maker)
         events.position(taker_account.index, spec.market_id)

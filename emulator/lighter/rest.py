@@ -52,7 +52,10 @@ def str_param(request: web.Request, name: str, choices=None, default: Optional[s
 
 
 def _page(items: List, request: web.Request, limit: int):
-    """Cursor pagination: the cursor is the offset of the next page, as an opaque string."""
+    """Cursor pagination: `limit` is at most 100 and `cursor` is the next_cursor of the previous page (lighter-python's
+    ReqGetTrades / ReqGetAccountInactiveOrders; Orders and Trades answers carry next_cursor, a string). Inferred: the
+    cursor is opaque to clients (here the offset of the next page), a list is read newest first, and the last page
+    carries "" (the SDK model allows null; nautilus_trader's client reads on until a page comes back empty)."""
     cursor = request.query.get("cursor") or "0"
     if not cursor.isdigit():
         raise _param_error("cursor")

@@ -85,6 +85,19 @@ class PublicStreamTests(EmulatorTestCase):
         self.assertEqual(("2600.00", "2600.00"), (single["market_stats"]["mark_price"],
                                                   single["market_stats"]["index_price"]))
 
+    async def test_trades_of_one_frame_are_listed_newest_first(self):
+        ws = await self.connect()
+        await self.subscribe(ws, "trade/0")
+        await self.send_tx(*self.sign_order(client_index=3, price=249000))
+        await self.send_tx(*self.sign_order(client_index=4, price=248900))
+        # A taker sell walks down through both bids: the maker is the bid each time (is_maker_ask false).
+        self.ex.submit_taker(0, True, Decimal("0.2"))
+        trade = await self.receive_until(ws, of_type("update/trade"))
+        self.assertEqual([("2489.00", 4, False), ("2490.00", 3, False)],
+                         [(t["price"], t["bid_client_id"], t["is_maker_ask"]) for t in trade["trades"]])
+        ids = [t["trade_id"] for t in trade["trades"]]
+        self.assertEqual(sorted(ids, reverse=True), ids)
+
     async def test_server_pings_idle_clients_and_drops_silent_ones(self):
         async with LighterEmulator(ws_ping_interval_s=0.1, ws_idle_timeout_s=0.6) as ex:
             ws = await self.session.ws_connect(ex.ws_url)

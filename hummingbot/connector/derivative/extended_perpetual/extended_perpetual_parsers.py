@@ -1,4 +1,4 @@
-"""Pure functions from Extended's wire JSON to plain values. Tested against shared/reference payloads.
+"""Pure functions from Extended's wire JSON to plain values. Tested against the captured payloads in test/fixtures.
 
 Extended's encodings, as seen on the wire: decimals are strings; ids are 64-bit integers (JSON numbers or strings);
 timestamps are milliseconds; REST wraps answers in {status, data, error{code, message}, pagination}; streams wrap

@@ -44,6 +44,13 @@ SEND_TX_BATCH_PATH = "/sendTxBatch"
 FUNDING_RATES_PATH = "/funding-rates"
 POSITION_FUNDING_PATH = "/positionFunding"
 EXCHANGE_STATS_PATH = "/exchangeStats"
+# Look-ups of inactive orders and of the account's trades read pages of at most 100 (more is refused: 20001) through
+# next_cursor, back to shortly before what they look for, and never more than this many pages at a time.
+LOOKUP_PAGE_SIZE = 100
+MAX_LOOKUP_PAGES = 50
+# How far before its target a look-up reads: clock skew between this host and the exchange, and the delay before the
+# exchange's REST index lists a trade or an order.
+LOOKUP_OVERLAP_SECONDS = 120
 
 # Transaction types and order enums of lighter-go (the signer's wire values).
 TX_TYPE_CREATE_ORDER = 14

@@ -1,4 +1,5 @@
 import asyncio
+import math
 import time
 from collections import deque
 from decimal import Decimal
@@ -74,6 +75,9 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         self._key_verified = False
         self._client_order_nonce = NonceCreator.for_microseconds()
         self._order_burst: Deque[Dict[str, Any]] = deque()
+        self._client_id_by_order_index: Dict[str, str] = {}
+        # Per market id: the time of the newest account trade a fills look-up has read.
+        self._fills_read_until: Dict[int, float] = {}
         super().__init__(balance_asset_limit, rate_limits_share_pct)
 
     # --- identity and settings -----------------------------------------------------------------------------------
@@ -363,37 +367,63 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
 
     # --- order status and fills over REST ------------------------------------------------------------------------
 
-    async def _fetch_orders(self, market_id: int, inactive: bool) -> Dict[str, parsers.LighterOrder]:
-        path = CONSTANTS.INACTIVE_ORDERS_PATH if inactive else CONSTANTS.ACTIVE_ORDERS_PATH
-        extra = {"limit": 100} if inactive else {}
-        response = await self._api_get(path_url=path, is_auth_required=True, limit_id=path,
-                                       params={"account_index": self._account_index, "market_id": market_id, **extra})
-        orders = (parsers.parse_order(raw) for raw in response.get("orders") or [])
-        return {order.client_order_id: order for order in orders if order is not None}
+    async def _pages(self, path: str, items_key: str, params: Dict[str, Any], since: float,
+                     done: Callable[[List[Dict[str, Any]]], bool] = lambda page: False) -> List[Dict[str, Any]]:
+        """The rows of a list Lighter serves newest first, page by page through next_cursor, until the list ends, a page
+        is older than `since` (seconds) or `done(page)` says the look-up has what it wants."""
+        rows: List[Dict[str, Any]] = []
+        cursor = None
+        for _ in range(CONSTANTS.MAX_LOOKUP_PAGES):
+            page_params = dict(params, limit=CONSTANTS.LOOKUP_PAGE_SIZE)
+            if cursor is not None:
+                page_params["cursor"] = cursor
+            response = await self._api_get(path_url=path, params=page_params, is_auth_required=True, limit_id=path)
+            page = response.get(items_key) or []
+            rows.extend(page)
+            finished = done(page)
+            cursor = parsers.next_page_cursor(response, items_key, cursor)
+            if finished or cursor is None or parsers.page_before(page, since):
+                return rows
+        self.logger().warning(f"Read only the newest {len(rows)} entries of Lighter's {path} for market "
+                              f"{params.get('market_id')}; older ones were not checked.")
+        return rows
 
-    async def _exchange_orders(self, market_id: int, client_order_ids: set) -> Dict[str, parsers.LighterOrder]:
-        """The exchange's view of these orders: the active list, then the inactive one only for those not active."""
-        active = await self._fetch_orders(market_id, inactive=False)
-        found = {cid: order for cid, order in active.items() if cid in client_order_ids}
-        if client_order_ids - found.keys():
-            inactive = await self._fetch_orders(market_id, inactive=True)
-            found.update({cid: order for cid, order in inactive.items() if cid in client_order_ids - found.keys()})
+    @staticmethod
+    def _matching_orders(raws: Iterable[Dict[str, Any]], client_order_ids: set) -> Dict[str, parsers.LighterOrder]:
+        orders = (parsers.parse_order(raw) for raw in raws)
+        return {order.client_order_id: order for order in orders
+                if order is not None and order.client_order_id in client_order_ids}
+
+    async def _exchange_orders(self, market_id: int, tracked: List[InFlightOrder]) -> Dict[str, parsers.LighterOrder]:
+        """The exchange's view of these orders: the active list, then, for those not active, the inactive orders page by
+        page until all are found or the pages are older than the oldest of them."""
+        wanted = {order.client_order_id for order in tracked}
+        params = {"account_index": self._account_index, "market_id": market_id}
+        active = await self._api_get(path_url=CONSTANTS.ACTIVE_ORDERS_PATH, params=params, is_auth_required=True,
+                                     limit_id=CONSTANTS.ACTIVE_ORDERS_PATH)
+        found = self._matching_orders(active.get("orders") or [], wanted)
+        if wanted - found.keys():
+            def all_found(page: List[Dict[str, Any]]) -> bool:
+                # A list shifted by orders finished between two pages repeats one: the first (newest) reading stays.
+                for client_order_id, order in self._matching_orders(page, wanted).items():
+                    found.setdefault(client_order_id, order)
+                return not wanted - found.keys()
+
+            await self._pages(CONSTANTS.INACTIVE_ORDERS_PATH, "orders", params, _lookup_start(tracked), all_found)
         return found
 
     async def _request_order_status(self, tracked_order: InFlightOrder) -> OrderUpdate:
         market = self._market(tracked_order.trading_pair)
-        order = (await self._exchange_orders(market.market_id, {tracked_order.client_order_id})).get(
-            tracked_order.client_order_id)
+        order = (await self._exchange_orders(market.market_id, [tracked_order])).get(tracked_order.client_order_id)
         if order is None:
             raise _OrderNotFound(f"Order {tracked_order.client_order_id} is not on Lighter.")
         return self._order_update(tracked_order, order)
 
     async def _update_orders_with_error_handler(self, orders: List[InFlightOrder], error_handler: Callable):
-        """One or two requests a market for all of its tracked orders, instead of one or two an order."""
+        """A few requests a market for all of its tracked orders, instead of a few an order."""
         for trading_pair, market_orders in _by_trading_pair(orders).items():
             try:
-                found = await self._exchange_orders(self._market(trading_pair).market_id,
-                                                    {order.client_order_id for order in market_orders})
+                found = await self._exchange_orders(self._market(trading_pair).market_id, market_orders)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
@@ -409,34 +439,45 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
     def _order_update(self, tracked_order: InFlightOrder, order: parsers.LighterOrder) -> OrderUpdate:
         if order.state == OrderState.FAILED:
             self.logger().warning(f"Lighter did not accept order {tracked_order.client_order_id}: {order.status}.")
+        # Trades of 2025 name the order only by its index.
+        self._client_id_by_order_index[order.exchange_order_id] = tracked_order.client_order_id
         return OrderUpdate(client_order_id=tracked_order.client_order_id, trading_pair=tracked_order.trading_pair,
                            update_timestamp=order.timestamp or self.current_timestamp, new_state=order.state,
                            misc_updates={"lighter_status": order.status, "order_index": order.exchange_order_id})
 
-    async def _account_trades(self, market_id: int, limit: int = 100) -> List[Dict[str, Any]]:
-        response = await self._api_get(
-            path_url=CONSTANTS.ACCOUNT_TRADES_PATH, is_auth_required=True, limit_id=CONSTANTS.ACCOUNT_TRADES_PATH,
+    async def _account_trades(self, market_id: int, since: float) -> List[Dict[str, Any]]:
+        """The account's trades in a market, newest first, back to `since` (seconds)."""
+        return await self._pages(
+            CONSTANTS.ACCOUNT_TRADES_PATH, "trades", since=since,
             params={"account_index": self._account_index, "market_id": market_id, "sort_by": "timestamp",
-                    "sort_dir": "desc", "limit": limit})
-        return response.get("trades") or []
+                    "sort_dir": "desc"})
 
     async def _all_trade_updates_for_order(self, order: InFlightOrder) -> List[TradeUpdate]:
         market = self._market(order.trading_pair)
-        return list(self._trade_updates(await self._account_trades(market.market_id), {order.client_order_id: order}))
+        trades = await self._account_trades(market.market_id, _lookup_start([order]))
+        return list(self._trade_updates(trades, {order.client_order_id: order}))
 
     async def _update_orders_fills(self, orders: List[InFlightOrder]):
-        """One request a market for the fills of all its orders, instead of one an order."""
+        """One look-up a market for the fills of all its orders, instead of one an order. Every fillable order takes its
+        fills from it, so the next look-up of the market starts where this one ended."""
         for trading_pair, market_orders in _by_trading_pair(orders).items():
             try:
-                trades = await self._account_trades(self._market(trading_pair).market_id)
+                market_id = self._market(trading_pair).market_id
+                read_until = self._fills_read_until.get(market_id, 0.0)
+                trades = await self._account_trades(
+                    market_id, max(_lookup_start(market_orders), read_until - CONSTANTS.LOOKUP_OVERLAP_SECONDS))
             except asyncio.CancelledError:
                 raise
             except Exception as e:
                 self.logger().warning(f"Could not read {trading_pair} fills from Lighter: {e}")
                 continue
-            by_id = {order.client_order_id: order for order in market_orders}
-            for trade_update in self._trade_updates(trades, by_id):
+            for trade_update in self._trade_updates(trades, self._order_tracker.all_fillable_orders):
                 self._order_tracker.process_trade_update(trade_update)
+            newest = max((parsers.to_seconds(trade.get("timestamp")) for trade in trades), default=0.0)
+            self._fills_read_until[market_id] = max(read_until, newest)
+        fillable = self._order_tracker.all_fillable_orders
+        self._client_id_by_order_index = {index: client_order_id for index, client_order_id
+                                          in self._client_id_by_order_index.items() if client_order_id in fillable}
 
     async def _recover_fills(self):
         """After the stream was down, fills it missed are read from the account's own trades."""
@@ -444,11 +485,14 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
 
     def _trade_updates(self, trades: Iterable[Dict[str, Any]], orders: Dict[str, InFlightOrder]
                        ) -> Iterable[TradeUpdate]:
-        for trade in trades:
+        # The connector's exchange order id is the hash of the transaction that placed the order.
+        by_tx_hash = {str(order.exchange_order_id).lower(): client_order_id
+                      for client_order_id, order in orders.items() if order.exchange_order_id}
+        for trade in parsers.oldest_first(trades):
             for fill in parsers.parse_account_fills(trade, self._account_index):
-                order = orders.get(fill.client_order_id)
-                if order is not None:
-                    yield self._trade_update(order, fill)
+                owner = parsers.fill_owner(fill, orders, self._client_id_by_order_index, by_tx_hash)
+                if owner is not None:
+                    yield self._trade_update(orders[owner], fill)
 
     def _trade_update(self, order: InFlightOrder, fill: parsers.LighterFill) -> TradeUpdate:
         fee = TradeFeeBase.new_perpetual_fee(
@@ -619,6 +663,14 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
 
 class _OrderNotFound(IOError):
     pass
+
+
+def _lookup_start(orders: Iterable[InFlightOrder]) -> float:
+    """Shortly before the oldest of these orders was created (seconds); 0, the whole list, if one has no time."""
+    created = [order.creation_timestamp for order in orders]
+    if not created or not all(math.isfinite(timestamp) and timestamp > 0 for timestamp in created):
+        return 0.0
+    return min(created) - CONSTANTS.LOOKUP_OVERLAP_SECONDS
 
 
 def _by_trading_pair(orders: Iterable[InFlightOrder]) -> Dict[str, List[InFlightOrder]]:

@@ -7,7 +7,7 @@ rates in millionths; REST lists positions while WebSocket frames key them by mar
 """
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Container, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_constants as CONSTANTS
 from hummingbot.core.data_type.in_flight_order import OrderState
@@ -140,18 +140,30 @@ class PublicTrade:
     timestamp: float
 
 
+def trade_id_of(trade: Dict[str, Any]) -> int:
+    return int(trade.get("trade_id_str") or trade["trade_id"])
+
+
+def oldest_first(trades: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Lighter lists the trades of one frame newest first (descending trade id); ascending trade id is time order, in
+    which Hummingbot must see them so that its last trade price ends on the newest."""
+    return sorted(trades, key=trade_id_of)
+
+
 def parse_public_trades(message: Dict[str, Any]) -> List[PublicTrade]:
+    """The frame's trades, oldest first."""
     trades = []
-    for trade in message.get("trades") or []:
+    for trade in oldest_first(message.get("trades") or []):
         if trade.get("type", "trade") != "trade":
             continue
         trades.append(PublicTrade(
             market_id=int(trade["market_id"]),
-            trade_id=str(trade.get("trade_id_str") or trade["trade_id"]),
+            trade_id=str(trade_id_of(trade)),
             price=float(trade["price"]),
             amount=float(trade["size"]),
-            # The maker sat on the ask side, so the taker bought.
-            taker_is_buyer=not trade["is_maker_ask"],
+            # is_maker_ask: the maker sat on the ask side, so the taker bought; false, the maker was the bid and the
+            # taker sold (live captures: a taker's own sell shows false, and false frames walk down the bids).
+            taker_is_buyer=bool(trade["is_maker_ask"]),
             timestamp=to_seconds(trade["timestamp"]),
         ))
     return trades
@@ -320,8 +332,9 @@ def iter_orders(orders: Any) -> Iterable[Dict[str, Any]]:
 class LighterFill:
     market_id: int
     trade_id: str
-    client_order_id: str
-    exchange_order_id: str
+    client_order_id: str  # "" when the trade does not carry it (trades of 2025, orders placed without one)
+    exchange_order_id: str  # the order index
+    tx_hash: str  # the transaction that executed the trade: the one that placed the taker order
     is_sell: bool
     is_maker: bool
     price: Decimal
@@ -343,11 +356,14 @@ def parse_account_fills(trade: Dict[str, Any], account_index: int) -> List[Light
         sides.append(("bid", False, not trade.get("is_maker_ask")))
     for side, is_sell, is_maker in sides:
         fee_rate = to_decimal(trade.get("maker_fee" if is_maker else "taker_fee")) * ONE_MILLIONTH
+        client_order_id = str(trade.get(f"{side}_client_id_str") or trade.get(f"{side}_client_id") or "")
         fills.append(LighterFill(
             market_id=int(trade["market_id"]),
-            trade_id=str(trade.get("trade_id_str") or trade["trade_id"]),
-            client_order_id=str(trade.get(f"{side}_client_id_str") or trade.get(f"{side}_client_id") or ""),
+            trade_id=str(trade_id_of(trade)),
+            # 0 is an order placed without a client order index.
+            client_order_id="" if client_order_id == "0" else client_order_id,
             exchange_order_id=str(trade.get(f"{side}_id_str") or trade.get(f"{side}_id")),
+            tx_hash=str(trade.get("tx_hash") or "").lower(),
             is_sell=is_sell,
             is_maker=is_maker,
             price=to_decimal(trade["price"]),
@@ -362,6 +378,39 @@ def parse_account_fills(trade: Dict[str, Any], account_index: int) -> List[Light
 def iter_trades(trades: Any) -> Iterable[Dict[str, Any]]:
     """account_all_trades frames key trades by market id; /trades answers a list."""
     yield from iter_orders(trades)
+
+
+def fill_owner(fill: LighterFill, client_order_ids: Container[str], client_id_by_order_index: Mapping[str, str],
+               client_id_by_tx_hash: Mapping[str, str]) -> Optional[str]:
+    """The client order id of the tracked order a fill belongs to, None when it is none of them. Trades of 2025 carry
+    no client ids: the order index then decides (known once the order was seen on the orders stream or REST), or, for
+    the taker, the trade's tx_hash, which is the hash of the transaction that placed the taker order."""
+    candidates = [fill.client_order_id, client_id_by_order_index.get(fill.exchange_order_id)]
+    if not fill.is_maker and fill.tx_hash:
+        candidates.append(client_id_by_tx_hash.get(fill.tx_hash))
+    return next((client_order_id for client_order_id in candidates
+                 if client_order_id and client_order_id in client_order_ids), None)
+
+
+def next_page_cursor(response: Dict[str, Any], items_key: str, cursor: Optional[str]) -> Optional[str]:
+    """The cursor of the page after this one, None after the last. Lighter sends next_cursor as a string, or null, ""
+    or nothing on the last page; an empty page also ends the list, and a cursor handed out again would loop."""
+    following = response.get("next_cursor")
+    if not following or not response.get(items_key) or str(following) == cursor:
+        return None
+    return str(following)
+
+
+def _row_time(row: Dict[str, Any]) -> float:
+    return to_seconds(row.get("updated_at") or row.get("timestamp") or row.get("transaction_time") or 0)
+
+
+def page_before(rows: List[Dict[str, Any]], since: float) -> bool:
+    """True when every row of a page listed newest first (orders by update, trades by time) is older than `since`
+    (seconds): the pages after it are older still. A page not in that order never ends a look-up early."""
+    times = [_row_time(row) for row in rows]
+    newest_first = all(earlier >= later for earlier, later in zip(times, times[1:]))
+    return bool(times) and newest_first and times[0] < since
 
 
 @dataclass(frozen=True)

@@ -248,6 +248,26 @@ WS_TRADE_UPDATE = _load("""
  "transaction_time": 1773854156686065}], "type": "update/trade"}
 """)
 
+# trade/1, live capture 2025-10-09 (Qubx samples/trades/sample_05.json): two trades in one frame, listed newest first;
+# is_maker_ask false, the taker sold into the bids, from 121044.3 down to 121043.6.
+WS_TRADE_UPDATE_LIVE_PAIR = _load("""
+{"channel": "trade:1", "liquidation_trades": null, "nonce": 2473175118, "trades": [{"trade_id": 212746647,
+ "tx_hash": "000000030f14499b00000199caad8ee8000000000000000000000000000000000000000000000000", "type": "trade",
+ "market_id": 1, "size": "0.00588", "price": "121043.6", "usd_amount": "711.736368", "ask_id": 562950205407313,
+ "bid_id": 844424674504532, "ask_account_id": 281474976693875, "bid_account_id": 62134, "is_maker_ask": false,
+ "block_height": 60924299, "timestamp": 1760041996008, "taker_position_size_before": "0.00588",
+ "taker_entry_quote_before": "711.907476", "taker_initial_margin_fraction_before": 200,
+ "taker_position_sign_changed": true, "maker_position_size_before": "0.00092",
+ "maker_entry_quote_before": "111.359836", "maker_initial_margin_fraction_before": 200}, {"trade_id": 212746646,
+ "tx_hash": "45bbdd2cf462f09a51e2c15c9424e55202d104077aa2e384c805f35b02a303fcde1720bd7424dfba", "type": "trade",
+ "market_id": 1, "size": "0.00256", "price": "121044.3", "usd_amount": "309.873408", "ask_id": 562950205407313,
+ "bid_id": 844424674504522, "ask_account_id": 281474976693875, "bid_account_id": 125394, "is_maker_ask": false,
+ "block_height": 60924299, "timestamp": 1760041996008, "taker_position_size_before": "0.00844",
+ "taker_entry_quote_before": "1021.853588", "taker_initial_margin_fraction_before": 200, "maker_fee": 20,
+ "maker_position_size_before": "-6.24709", "maker_entry_quote_before": "756228.698843",
+ "maker_initial_margin_fraction_before": 1000}], "type": "update/trade"}
+""")
+
 # market_stats: one market (documented shape) and all markets keyed by id (live capture 2025-10-09).
 WS_MARKET_STATS_SINGLE = _load("""
 {"channel": "market_stats:0", "market_stats": {"symbol": "ETH", "market_id": 0, "index_price": "2064.48",
@@ -296,6 +316,9 @@ WS_ACCOUNT_ALL_TRADE = _load("""
  "maker_entry_quote_before": "390.795600", "maker_initial_margin_fraction_before": 1000}]},
  "type": "update/account_all"}
 """)
+# account_tx:225671, live capture 2025-10-12: the account's own create-order transaction (IsAsk 1, an IOC sell) whose
+# hash is the tx_hash of the trade above, where that sell was the taker (ask_id 7036874567915800).
+ACCOUNT_TX_HASH_OF_TAKER_SELL = "f4957a2678e459f9c882f1f8d2849c26a070ce0c5a9a963d3131e2d2040932f892f7e69a380df537"
 WS_ACCOUNT_ALL_ORDERS_EMPTY = _load("""
 {"channel": "account_all_orders:225671", "orders": {}, "type": "subscribed/account_all_orders"}
 """)

@@ -19,7 +19,11 @@ from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_derivat
 from hummingbot.connector.test_support.network_mocking_assistant import NetworkMockingAssistant
 from hummingbot.core.data_type.common import TradeType
 from hummingbot.core.data_type.funding_info import FundingInfoUpdate
+from hummingbot.core.data_type.order_book import OrderBook
 from hummingbot.core.data_type.order_book_message import OrderBookMessage, OrderBookMessageType
+from hummingbot.core.data_type.order_book_tracker import OrderBookTracker
+from hummingbot.core.event.event_logger import EventLogger
+from hummingbot.core.event.events import OrderBookEvent
 from test.hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_payloads as payloads
 
 TRADING_PAIR = "ETH-USDC"
@@ -166,12 +170,41 @@ class LighterPerpetualAPIOrderBookDataSourceTests(unittest.IsolatedAsyncioTestCa
         output = asyncio.Queue()
         for raw in raw_trades:
             await self.data_source._parse_trade_message(raw, output)
-        bought, sold_message = output.get_nowait(), output.get_nowait()
-        self.assertEqual((OrderBookMessageType.TRADE, TRADING_PAIR, "212746642", float(TradeType.BUY.value)),
-                         (bought.type, bought.trading_pair, bought.trade_id, bought.content["trade_type"]))
-        self.assertEqual((4332.51, 0.2308), (bought.content["price"], bought.content["amount"]))
-        self.assertEqual(("16164557908", float(TradeType.SELL.value)),
-                         (sold_message.trade_id, sold_message.content["trade_type"]))
+        sold_message, bought = output.get_nowait(), output.get_nowait()
+        # is_maker_ask false (the live frame): the maker was the bid, so the taker sold; true, the taker bought.
+        self.assertEqual((OrderBookMessageType.TRADE, TRADING_PAIR, "212746642", float(TradeType.SELL.value)),
+                         (sold_message.type, sold_message.trading_pair, sold_message.trade_id,
+                          sold_message.content["trade_type"]))
+        self.assertEqual((4332.51, 0.2308), (sold_message.content["price"], sold_message.content["amount"]))
+        self.assertEqual(("16164557908", float(TradeType.BUY.value)), (bought.trade_id, bought.content["trade_type"]))
+
+    @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
+    async def test_last_trade_price_ends_on_the_newest_trade_of_a_frame(self, ws_connect_mock):
+        # The live frame is of market 1; moved to this test's market 0, its trades and their order unchanged.
+        frame = payloads.fresh(payloads.WS_TRADE_UPDATE_LIVE_PAIR)
+        frame["channel"] = "trade:0"
+        for trade in frame["trades"]:
+            trade["market_id"] = 0
+        # Hummingbot's own tracker applies the trade messages to the book.
+        tracker = OrderBookTracker(data_source=self.data_source, trading_pairs=[TRADING_PAIR])
+        order_book = tracker._order_books[TRADING_PAIR] = OrderBook()
+        applied = EventLogger()
+        order_book.add_listener(OrderBookEvent.TradeEvent, applied)
+        tracker._order_books_initialized.set()
+        loop = asyncio.get_running_loop()
+        tasks = [loop.create_task(self.data_source.listen_for_trades(loop, tracker._order_book_trade_stream)),
+                 loop.create_task(tracker._emit_trade_event_loop())]
+        self.addCleanup(lambda: [task.cancel() for task in tasks])
+
+        await self.listen(ws_connect_mock, [frame])
+        for _ in range(100):
+            if len(applied.event_log) == 2:
+                break
+            await asyncio.sleep(0)
+
+        self.assertEqual([("212746646", 121044.3, TradeType.SELL), ("212746647", 121043.6, TradeType.SELL)],
+                         [(event.trade_id, event.price, event.type) for event in applied.event_log])
+        self.assertEqual(121043.6, order_book.last_trade_price)
 
     @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
     async def test_market_stats_become_funding_info_updates(self, ws_connect_mock):

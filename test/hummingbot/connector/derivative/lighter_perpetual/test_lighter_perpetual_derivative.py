@@ -863,3 +863,140 @@ class LighterPerpetualDerivativeTests(AbstractPerpetualDerivativeTests.Perpetual
         taker = self.exchange.get_fee(self.base_asset, self.quote_asset, OrderType.LIMIT, TradeType.BUY,
                                       PositionAction.OPEN, Decimal("1"), Decimal("2000"), is_maker=False)
         self.assertEqual((Decimal("0.00002"), Decimal("0.0002")), (maker.percent, taker.percent))
+
+    # --- fills without client ids, paged look-ups ----------------------------------------------------------------
+
+    def _track_sell(self, exchange_order_id: Optional[str] = None, created: float = 1640780000) -> InFlightOrder:
+        self.exchange._set_current_timestamp(created)
+        self.exchange.start_tracking_order(order_id="11", exchange_order_id=exchange_order_id or
+                                           self.expected_exchange_order_id, trading_pair=self.trading_pair,
+                                           trade_type=TradeType.SELL, price=Decimal("40"), amount=Decimal("1"),
+                                           order_type=OrderType.LIMIT, position_action=PositionAction.OPEN)
+        return self.exchange.in_flight_orders["11"]
+
+    @staticmethod
+    def _trade_of_2025() -> Dict[str, Any]:
+        """The live account trade of 2025-10-12: no client ids; the account's IOC sell (order 7036874567915800) was the
+        taker, placed by transaction ACCOUNT_TX_HASH_OF_TAKER_SELL. Moved to this test's account and market."""
+        trade = payloads.fresh(payloads.WS_ACCOUNT_ALL_TRADE["trades"]["24"][0])
+        trade.update(market_id=ETH_MARKET_ID, ask_account_id=payloads.ACCOUNT_INDEX)
+        return trade
+
+    async def _stream(self, *events: Dict[str, Any]):
+        mock_queue = AsyncMock()
+        mock_queue.get.side_effect = list(events) + [asyncio.CancelledError]
+        self.exchange._user_stream_tracker._user_stream = mock_queue
+        with self.assertRaises(asyncio.CancelledError):
+            await self.exchange._user_stream_event_listener()
+
+    def _account_trades_event(self, trade: Dict[str, Any]) -> Dict[str, Any]:
+        return {"type": f"update/{CONSTANTS.WS_ACCOUNT_TRADES_CHANNEL}",
+                "channel": f"{CONSTANTS.WS_ACCOUNT_TRADES_CHANNEL}:{payloads.ACCOUNT_INDEX}",
+                "trades": {str(ETH_MARKET_ID): [trade]}}
+
+    async def test_fill_without_client_id_is_attributed_by_the_order_index(self):
+        order = self._track_sell()
+        # The orders stream names the order's index (7036874567915800, the index of the captured order) first.
+        seen = self._orders_event(order, "open", Decimal(0))
+        self.assertEqual(7036874567915800, seen["orders"]["0"][0]["order_index"])
+
+        await self._stream(seen, self._account_trades_event(self._trade_of_2025()))
+
+        (fill,) = self.order_filled_logger.event_log
+        self.assertEqual(("11", "225067334", Decimal("1.00"), Decimal("40.1342"), TradeType.SELL),
+                         (fill.order_id, fill.exchange_trade_id, fill.amount, fill.price, fill.trade_type))
+        self.assertTrue(order.is_filled)
+
+    async def test_fill_of_an_order_never_seen_on_the_orders_stream_is_not_guessed(self):
+        order = self._track_sell()
+
+        await self._stream(self._account_trades_event(self._trade_of_2025()))
+
+        self.assertEqual([], self.order_filled_logger.event_log)
+        self.assertEqual(Decimal(0), order.executed_amount_base)
+
+    @aioresponses()
+    async def test_fill_without_client_id_is_attributed_by_the_tx_hash_of_the_taker_order(self, mock_api):
+        order = self._track_sell(exchange_order_id=payloads.ACCOUNT_TX_HASH_OF_TAKER_SELL)
+        self._configure_trades(mock_api, [self._trade_of_2025()], callback=None)
+
+        await self.exchange._update_orders_fills([order])
+
+        (fill,) = self.order_filled_logger.event_log
+        self.assertEqual(("11", "225067334", Decimal("1.00")), (fill.order_id, fill.exchange_trade_id, fill.amount))
+        self.assertTrue(order.is_filled)
+
+    @aioresponses()
+    async def test_order_cancelled_beyond_the_first_page_of_inactive_orders_leaves_pending_cancel(self, mock_api):
+        order = self._track_sell()
+        order.current_state = OrderState.PENDING_CANCEL
+        mock_api.get(url_pattern(CONSTANTS.ACTIVE_ORDERS_PATH), body=json.dumps({"code": 200, "orders": []}))
+        # The first page lists another order (the captured refused one, newer than ours) and hands out a cursor.
+        first = dict(payloads.fresh(payloads.INACTIVE_ORDERS), next_cursor="page-2")
+        mock_api.get(url_pattern(CONSTANTS.INACTIVE_ORDERS_PATH), body=json.dumps(first))
+        mock_api.get(url_pattern(CONSTANTS.INACTIVE_ORDERS_PATH), body=json.dumps(
+            {"code": 200, "next_cursor": "", "orders": [self._order_json(order, "canceled", Decimal(0))]}))
+
+        await self.exchange._update_orders()
+        # The tracker applies order updates in a task of its own.
+        for _ in range(CALLBACK_LOOP_TURNS):
+            await asyncio.sleep(0)
+
+        self.assertTrue(order.is_cancelled)
+        self.assertEqual("11", self.order_cancelled_logger.event_log[0].order_id)
+        pages = self._all_executed_requests(mock_api, url_pattern(CONSTANTS.INACTIVE_ORDERS_PATH))
+        self.assertEqual([None, "page-2"], [page.kwargs["params"].get("cursor") for page in pages])
+        self.assertEqual({"account_index": payloads.ACCOUNT_INDEX, "market_id": ETH_MARKET_ID, "limit": 100},
+                         {key: value for key, value in pages[1].kwargs["params"].items() if key != "cursor"})
+
+    @aioresponses()
+    async def test_fill_on_the_second_page_of_trades_is_found(self, mock_api):
+        order = self._track_sell()
+        other = self._trade_json(order, Decimal("0.5"), Decimal("40"), maker=True)
+        other.update(trade_id=19211490290, trade_id_str="19211490290", ask_client_id=999, ask_client_id_str="999")
+        ours = self._trade_json(order, Decimal("1"), Decimal("40"), maker=True)
+        mock_api.get(url_pattern(CONSTANTS.ACCOUNT_TRADES_PATH),
+                     body=json.dumps({"code": 200, "next_cursor": "page-2", "trades": [other]}))
+        mock_api.get(url_pattern(CONSTANTS.ACCOUNT_TRADES_PATH),
+                     body=json.dumps({"code": 200, "next_cursor": "", "trades": [ours]}))
+
+        await self.exchange._update_orders_fills([order])
+
+        (fill,) = self.order_filled_logger.event_log
+        self.assertEqual(("11", "19211490282", Decimal("1")), (fill.order_id, fill.exchange_trade_id, fill.amount))
+        pages = self._all_executed_requests(mock_api, url_pattern(CONSTANTS.ACCOUNT_TRADES_PATH))
+        self.assertEqual([None, "page-2"], [page.kwargs["params"].get("cursor") for page in pages])
+        self.assertEqual(("timestamp", "desc", 100), (pages[1].kwargs["params"]["sort_by"],
+                                                      pages[1].kwargs["params"]["sort_dir"],
+                                                      pages[1].kwargs["params"]["limit"]))
+
+    @aioresponses()
+    async def test_trade_look_up_stops_at_trades_older_than_its_orders(self, mock_api):
+        # The order was created well after the trades of the first page (1640780000.123): older pages cannot hold its
+        # fills, so the cursor is not followed.
+        order = self._track_sell(created=1640790000)
+        old = self._trade_json(order, Decimal("1"), Decimal("40"), maker=True)
+        mock_api.get(url_pattern(CONSTANTS.ACCOUNT_TRADES_PATH),
+                     body=json.dumps({"code": 200, "next_cursor": "page-2", "trades": [old]}))
+
+        await self.exchange._update_orders_fills([order])
+
+        self.assertEqual(1, len(self._all_executed_requests(mock_api, url_pattern(CONSTANTS.ACCOUNT_TRADES_PATH))))
+
+    @aioresponses()
+    async def test_next_trade_look_up_starts_where_the_last_one_ended(self, mock_api):
+        order = self._track_sell(created=1640700000)
+        newest = self._trade_json(order, Decimal("0.1"), Decimal("40"), maker=True)  # 1640780000.123
+        self._configure_trades(mock_api, [newest], callback=None)
+        await self.exchange._update_orders_fills([order])
+        # The next look-up's first page is older than that trade by more than the overlap: it reads no further,
+        # although the order itself is older still.
+        older = dict(payloads.fresh(newest), trade_id=19211490200, trade_id_str="19211490200",
+                     timestamp=1640780000123 - (CONSTANTS.LOOKUP_OVERLAP_SECONDS + 1) * 1000)
+        mock_api.get(url_pattern(CONSTANTS.ACCOUNT_TRADES_PATH),
+                     body=json.dumps({"code": 200, "next_cursor": "page-2", "trades": [older]}))
+
+        await self.exchange._update_orders_fills([order])
+
+        self.assertEqual(2, len(self._all_executed_requests(mock_api, url_pattern(CONSTANTS.ACCOUNT_TRADES_PATH))))
+        self.assertEqual([Decimal("0.1"), Decimal("0.1")], [fill.amount for fill in self.order_filled_logger.event_log])

@@ -122,21 +122,35 @@ class OrderBookTests(unittest.TestCase):
 
 
 class TradeTests(unittest.TestCase):
-    def test_live_trade_maker_bid_means_taker_bought(self):
+    def test_live_trade_maker_bid_means_taker_sold(self):
         (trade,) = parsers.parse_public_trades(payloads.WS_TRADE_UPDATE_LIVE)
 
         self.assertEqual((0, "212746642", 4332.51, 0.2308),
                          (trade.market_id, trade.trade_id, trade.price, trade.amount))
-        # is_maker_ask false: the maker was the bid, so the taker bought.
-        self.assertTrue(trade.taker_is_buyer)
+        # is_maker_ask false: the maker was the bid, so the taker sold.
+        self.assertFalse(trade.taker_is_buyer)
         self.assertAlmostEqual(1760041996.008, trade.timestamp, places=6)
 
-    def test_maker_ask_means_taker_sold(self):
+    def test_maker_ask_means_taker_bought(self):
         sample = payloads.fresh(payloads.WS_TRADE_UPDATE)
         sample["trades"][0]["is_maker_ask"] = True
         (trade,) = parsers.parse_public_trades(sample)
-        self.assertFalse(trade.taker_is_buyer)
+        self.assertTrue(trade.taker_is_buyer)
         self.assertEqual("16164557907", trade.trade_id)
+
+    def test_trades_listed_newest_first_come_out_oldest_first(self):
+        older, newer = parsers.parse_public_trades(payloads.WS_TRADE_UPDATE_LIVE_PAIR)
+
+        # The frame lists 212746647 first; the taker sold down through the bids, so the newest price is the lower one.
+        self.assertEqual(("212746646", 121044.3), (older.trade_id, older.price))
+        self.assertEqual(("212746647", 121043.6), (newer.trade_id, newer.price))
+        self.assertEqual([False, False], [older.taker_is_buyer, newer.taker_is_buyer])
+
+    def test_oldest_first_orders_by_trade_id_not_by_list_position(self):
+        listed = payloads.fresh(payloads.WS_TRADE_UPDATE_LIVE_PAIR)["trades"]
+        listed[1]["trade_id_str"] = "212746648"  # the newer field wins over the number when both are present
+
+        self.assertEqual([212746647, 212746648], [parsers.trade_id_of(trade) for trade in parsers.oldest_first(listed)])
 
     def test_liquidations_and_missing_lists_are_skipped(self):
         sample = payloads.fresh(payloads.WS_TRADE_UPDATE)
@@ -308,6 +322,7 @@ class FillTests(unittest.TestCase):
         self.assertEqual((True, False), (fill.is_sell, fill.is_maker))
         self.assertEqual(("225067334", "7036874567915800", ""), (fill.trade_id, fill.exchange_order_id,
                                                                  fill.client_order_id))
+        self.assertEqual(payloads.ACCOUNT_TX_HASH_OF_TAKER_SELL, fill.tx_hash)
         self.assertEqual((Decimal("40.1342"), Decimal("1.00"), Decimal("40.134200")),
                          (fill.price, fill.amount, fill.quote_amount))
         self.assertEqual(Decimal(0), fill.fee)
@@ -339,7 +354,8 @@ class FillTests(unittest.TestCase):
         ask, bid = parsers.parse_account_fills(trade, account_index=1077)
 
         # is_maker_ask false: the bid was the maker (28 millionths), the ask the taker (200 millionths of 1.180655).
-        self.assertEqual((True, False, "0"), (ask.is_sell, ask.is_maker, ask.client_order_id))
+        # ask_client_id 0: that order was placed without a client order index.
+        self.assertEqual((True, False, ""), (ask.is_sell, ask.is_maker, ask.client_order_id))
         self.assertEqual((False, True, "410940644"), (bid.is_sell, bid.is_maker, bid.client_order_id))
         self.assertEqual((Decimal("0.000236"), Decimal("0.000033")), (ask.fee, bid.fee))
 
@@ -348,3 +364,69 @@ class FillTests(unittest.TestCase):
 
     def test_rest_trade_list(self):
         self.assertEqual(payloads.RECENT_TRADES["trades"], list(parsers.iter_trades(payloads.RECENT_TRADES["trades"])))
+
+
+class FillOwnerTests(unittest.TestCase):
+    """Trades of 2025 carry no client ids (WS_ACCOUNT_ALL_TRADE): a fill finds its order by index or by tx hash."""
+
+    def fill(self, account_index: int) -> parsers.LighterFill:
+        (trade,) = parsers.iter_trades(payloads.WS_ACCOUNT_ALL_TRADE["trades"])
+        (fill,) = parsers.parse_account_fills(trade, account_index=account_index)
+        return fill
+
+    def test_client_id_on_the_trade_decides_first(self):
+        (trade,) = parsers.iter_trades(payloads.WS_ACCOUNT_ALL_TRADES["trades"])
+        (fill,) = parsers.parse_account_fills(trade, account_index=1234)
+
+        self.assertEqual("7001011966", parsers.fill_owner(fill, {"7001011966"}, {}, {}))
+        self.assertIsNone(parsers.fill_owner(fill, {"42"}, {}, {}))
+
+    def test_order_index_seen_on_the_orders_stream(self):
+        (order,) = parsers.iter_orders(payloads.WS_ACCOUNT_ALL_ORDERS_FILLED["orders"])
+        by_index = {parsers.parse_order(order).exchange_order_id: "1001"}
+
+        self.assertEqual("1001", parsers.fill_owner(self.fill(225671), {"1001"}, by_index, {}))
+        # An index of an order no longer tracked attributes nothing.
+        self.assertIsNone(parsers.fill_owner(self.fill(225671), {"1002"}, by_index, {}))
+
+    def test_tx_hash_of_the_taker_order(self):
+        by_hash = {payloads.ACCOUNT_TX_HASH_OF_TAKER_SELL: "1001"}
+
+        self.assertEqual("1001", parsers.fill_owner(self.fill(225671), {"1001"}, {}, by_hash))
+
+    def test_tx_hash_never_names_the_maker(self):
+        # The trade's hash is the taker's transaction: the maker bid (account 61127) did not place it.
+        by_hash = {payloads.ACCOUNT_TX_HASH_OF_TAKER_SELL: "1001"}
+
+        self.assertIsNone(parsers.fill_owner(self.fill(61127), {"1001"}, {}, by_hash))
+
+
+class PaginationTests(unittest.TestCase):
+    def test_next_cursor_of_a_page(self):
+        # The schema fixture's cursor, then the last-page shapes: "", null, absent.
+        self.assertEqual("cursor-1", parsers.next_page_cursor(payloads.OPEN_ORDERS, "orders", None))
+        for last in ({"next_cursor": ""}, {"next_cursor": None}, {}):
+            page = dict(payloads.fresh(payloads.INACTIVE_ORDERS), **last)
+            self.assertIsNone(parsers.next_page_cursor(page, "orders", "cursor-1"))
+
+    def test_an_empty_page_or_a_repeated_cursor_ends_the_list(self):
+        empty = dict(payloads.fresh(payloads.OPEN_ORDERS), orders=[])
+
+        self.assertIsNone(parsers.next_page_cursor(empty, "orders", None))
+        self.assertIsNone(parsers.next_page_cursor(payloads.OPEN_ORDERS, "orders", "cursor-1"))
+
+    def test_page_before_a_time(self):
+        newer = payloads.fresh(payloads.WS_ACCOUNT_ALL_ORDERS_FILLED["orders"]["24"][0])  # updated_at 1760287839
+        older = dict(payloads.fresh(newer), updated_at=1760287000, timestamp=1760287000)
+
+        self.assertTrue(parsers.page_before([newer, older], since=1760287840))
+        self.assertFalse(parsers.page_before([newer, older], since=1760287839))
+        # Listed oldest first, a page says nothing about the pages after it.
+        self.assertFalse(parsers.page_before([older, newer], since=1760287840))
+        self.assertFalse(parsers.page_before([], since=1760287840))
+
+    def test_page_before_reads_trade_times_in_milliseconds(self):
+        trades = payloads.fresh(payloads.WS_TRADE_UPDATE_LIVE_PAIR)["trades"]  # newest first, 1760041996008 ms
+
+        self.assertTrue(parsers.page_before(trades, since=1760041996.009))
+        self.assertFalse(parsers.page_before(trades, since=1760041996.008))
