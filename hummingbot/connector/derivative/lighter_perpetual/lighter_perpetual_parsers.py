@@ -1,4 +1,4 @@
-"""Pure functions from Lighter's wire JSON to plain values. Tested against shared/reference payloads.
+"""Pure functions from Lighter's wire JSON to plain values. Tested against the captured payloads in test/fixtures.
 
 Lighter's encodings, as seen on the wire: decimals are strings (some numbers are JSON numbers); timestamps mix seconds,
 milliseconds and microseconds; margin fractions are ints in 1/10000 in market data but percent strings in positions;

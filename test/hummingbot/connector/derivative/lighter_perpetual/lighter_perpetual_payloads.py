@@ -1,6 +1,6 @@
 """Lighter wire payloads shared by the connector's unit tests.
 
-Captured or official frames (sources in shared/reference/payloads): mainnet REST captures of 2026-05-05 (nautilus_trader
+Captured or official frames (sources in test/fixtures/README.md): mainnet REST captures of 2026-05-05 (nautilus_trader
 test data), live WebSocket captures of 2025-10 (Qubx test data), response comments of ccxt's lighter.ts, and frames
 that follow Lighter's WebSocket documentation. Tests derive variants with `fresh()`, never by editing these.
 """
