@@ -39,6 +39,8 @@ MESSAGES = {
 UNAUTHORIZED = (401, "Unauthorized")
 RATE_LIMITED = (429, "Too many requests")
 NOT_FOUND = (404, "Not found")
+# The word code of a 404 when Faults.string_error_codes is on (issue 10: {"code": "NOT_FOUND"}).
+NOT_FOUND_WORD = "NOT_FOUND"
 
 
 class ExchangeError(Exception):

@@ -5,7 +5,7 @@ import json
 from aiohttp import web
 
 from emulator.extended.app_keys import API_PREFIX, FAULTS, LIMITER, STATE
-from emulator.extended.errors import RATE_LIMITED, UNAUTHORIZED, ExchangeError
+from emulator.extended.errors import NOT_FOUND, NOT_FOUND_WORD, RATE_LIMITED, UNAUTHORIZED, ExchangeError
 from emulator.extended.fmt import now_ms
 from emulator.extended.responses import error, http_error
 from emulator.extended.rest_private import ACCOUNT
@@ -35,9 +35,14 @@ async def api_middleware(request: web.Request, handler):
     state.log_request(RequestRecord(ts=now_ms(), method=request.method, path=path,
                                     query={k: request.query.getall(k) for k in request.query.keys()},
                                     body=_decode(raw), account_id=account.account_id if account else None))
-    wait, forced_status, answer_delay = app[FAULTS].rest_action(request.method, path)
+    faults = app[FAULTS]
+    wait, forced_status, answer_delay, drop = faults.rest_action(request.method, path)
     if wait > 0:
         await asyncio.sleep(wait)
+    if drop:
+        if request.transport is not None:
+            request.transport.close()
+        return web.Response(status=504)
     if forced_status == RATE_LIMITED[0]:
         return http_error(*RATE_LIMITED)
     if forced_status is not None:
@@ -54,6 +59,8 @@ async def api_middleware(request: web.Request, handler):
         response = await handler(request)
     except ExchangeError as err:
         response = error(err)
+    if faults.string_error_codes and response.status == NOT_FOUND[0]:
+        response = http_error(NOT_FOUND[0], json.loads(response.body)["error"]["message"], code=NOT_FOUND_WORD)
     if answer_delay > 0:
         await asyncio.sleep(answer_delay)
     return response

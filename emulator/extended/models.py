@@ -185,7 +185,7 @@ class FundingPayment:
     side: str
     size: Decimal
     mark_price: Decimal
-    funding_fee: Decimal  # paid by the account (negative when received)
+    funding_fee: Decimal  # paid by the account, negative when received [inferred: Extended does not document the sign]
     funding_rate: Decimal
     paid_time: int
 

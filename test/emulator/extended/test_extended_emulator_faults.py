@@ -1,8 +1,11 @@
 """Auth, rate limit, injected REST faults, zero-balance 404 and the received-request log."""
+import asyncio
 import time
 from decimal import Decimal
 
-from test.emulator.extended.extended_emulator_helpers import EmulatorTestCase
+import aiohttp
+
+from test.emulator.extended.extended_emulator_helpers import EmulatorTestCase, signed_order
 
 
 class AuthAndBalanceTests(EmulatorTestCase):
@@ -80,3 +83,53 @@ class InjectedFaultTests(EmulatorTestCase):
         async with await self.connect("/orderbooks/BTC-USD") as ws:
             await self.recv(ws)
         self.assertGreaterEqual(time.monotonic() - started, 0.3)
+
+
+class AnswerShapeAndLostRequestTests(EmulatorTestCase):
+    async def test_404_bodies_carry_the_word_code_when_switched_on(self):
+        status, body = await self.get("/user/orders/external/nope")
+        self.assertEqual((404, 404), (status, body["error"]["code"]))
+        self.ex.faults.string_error_codes = True
+        status, body = await self.get("/user/orders/external/nope")
+        self.assertEqual((404, {"status": "ERROR", "error": {"code": "NOT_FOUND", "message": "Order not found"}}),
+                         (status, body))
+        status, body = await self.request("POST", "/user/order", json={})
+        self.assertEqual((400, 1133), (status, body["error"]["code"]))
+        self.ex.faults.clear()
+        self.assertEqual(404, (await self.get("/user/orders/external/nope"))[1]["error"]["code"])
+
+    async def test_held_order_goes_live_after_the_client_gave_up(self):
+        body = signed_order(self.ex.state, self.stark, "BTC-USD", "BUY", "0.001", self.inside_price("BUY"))
+        self.ex.faults.delay(0.4, "/user/order", method="POST", count=1)
+        with self.assertRaises(asyncio.TimeoutError):
+            await asyncio.wait_for(self.post_order(body), 0.1)
+        self.assertIsNone(self.ex.state.order_by_external_id(self.acct.account_id, body["id"]))
+        await asyncio.sleep(0.5)
+        self.assertEqual("NEW", self.ex.state.order_by_external_id(self.acct.account_id, body["id"]).status)
+
+    async def test_dropped_order_is_never_placed(self):
+        body = signed_order(self.ex.state, self.stark, "BTC-USD", "BUY", "0.001", self.inside_price("BUY"))
+        self.ex.faults.drop_next(0.2, "/user/order", method="POST")
+        started = time.monotonic()
+        with self.assertRaises(aiohttp.ClientError):
+            await self.post_order(body)
+        self.assertGreaterEqual(time.monotonic() - started, 0.2)
+        self.assertIsNone(self.ex.state.order_by_external_id(self.acct.account_id, body["id"]))
+        self.assertEqual(404, (await self.get(f"/user/orders/external/{body['id']}"))[0])
+        self.assertEqual(200, (await self.post_order(body))[0])
+
+    async def test_trade_stream_names_the_client_id_as_switched(self):
+        expected = {"externalOrderId": "externalOrderId", "externalId": "externalId", None: None}
+        for field, key in expected.items():
+            self.ex.state.trade_stream_client_id_field = field
+            async with await self.connect("/account", headers=self.headers()) as ws:
+                for _ in range(3):
+                    await self.recv(ws)
+                price = self.inside_price("BUY")
+                placed = await self.place("BUY", "0.001", price)
+                self.ex.synthetic_taker("BTC-USD", "SELL", Decimal("0.001"), Decimal(price))
+                trade = (await self.recv_until(ws, lambda f: f["type"] == "TRADE"))["data"]["trades"][0]
+            names = {name for name in ("externalOrderId", "externalId") if name in trade}
+            self.assertEqual({key} if key else set(), names)
+            if key:
+                self.assertEqual(placed["externalId"], trade[key])

@@ -1,6 +1,6 @@
 """The x10 SDK's own REST client and pydantic models work against the emulator unchanged."""
 import json
-from decimal import ROUND_UP, Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import List
 
 from x10.clients.rest import RestApiClient
@@ -127,6 +127,6 @@ class SdkStreamModelTests(EmulatorTestCase):
             parsed = model.model_validate_json(json.dumps(trade))
         fill = parsed.data.trades[0]
         self.assertFalse(fill.is_taker)
-        # maker fee rate 0.0002, charged in collateral units rounded up
-        expected = (Decimal("0.002") * Decimal(price) * Decimal("0.0002")).quantize(Decimal("0.000001"), ROUND_UP)
+        # maker fee rate 0.0002, charged in collateral units cut to 6 decimals
+        expected = (Decimal("0.002") * Decimal(price) * Decimal("0.0002")).quantize(Decimal("0.000001"), ROUND_DOWN)
         self.assertEqual(expected, fill.fee)

@@ -130,7 +130,10 @@ class AccountStreamTests(EmulatorTestCase):
                                             frames[2]["data"]["positions"][0]["size"]))
         self.assertEqual(Decimal("10000") - fee, Decimal(frames[3]["data"]["balance"]["balance"]))
         _, rest = await self.get("/user/trades")
-        self.assertEqual([trade], rest["data"])
+        # The stream names the client order id `externalOrderId`, REST `externalId`; the rows are otherwise the same.
+        [rest_trade] = rest["data"]
+        self.assertEqual(rest_trade.pop("externalId"), trade.pop("externalOrderId"))
+        self.assertEqual(trade, rest_trade)
 
     async def test_closed_position_update(self):
         price = self.inside_price("BUY")

@@ -135,6 +135,14 @@ STREAM_DELTA = "DELTA"
 STREAM_MARK_PRICE = "MP"
 STREAM_INDEX_PRICE = "IP"
 
-# HTTP statuses with a meaning of their own: 401 bad API key, 404 "not found" (and a zero balance).
+# HTTP statuses with a meaning of their own: 401 bad API key, 404 "not found" (and a zero balance), 5xx a server
+# error after which a request may or may not have been executed.
 HTTP_UNAUTHORIZED = 401
 HTTP_NOT_FOUND = 404
+HTTP_SERVER_ERROR = 500
+# Error envelopes carry numeric codes (1140) and, on some answers, words: this one means "no such record".
+NOT_FOUND_ERROR_CODE = "NOT_FOUND"
+
+# Look-ups of an order whose POST got no answer: first after this delay, then doubling up to the maximum.
+PLACEMENT_LOOKUP_FIRST_DELAY = 0.5
+PLACEMENT_LOOKUP_MAX_DELAY = 8.0

@@ -17,9 +17,15 @@ from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_api_o
     ExtendedPerpetualAPIOrderBookDataSource,
 )
 from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_auth import ExtendedPerpetualAuth
+from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_placements import (
+    Placement,
+    PlacementEvent,
+    Placements,
+)
 from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_transactions import (
     ExtendedApiError,
     ExtendedNotFoundError,
+    ExtendedOutcomeUnknownError,
     ExtendedTransactionClient,
     OrderRequest,
 )
@@ -43,6 +49,7 @@ from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFa
 # Exchange ids of recent orders, and fills seen before their order's exchange id was known, kept up to this many.
 MAX_LINKED_ORDERS = 1_000
 _ZERO = Decimal(0)
+_LIVE_STATES = (OrderState.OPEN, OrderState.PARTIALLY_FILLED)
 
 
 def _plain(value: Any) -> str:
@@ -76,6 +83,8 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         self._fee_rates: Dict[str, parsers.FeeRates] = {}
         self._pending_fills: "OrderedDict[str, List[parsers.AccountTrade]]" = OrderedDict()
         self._client_ids_by_exchange_id: "OrderedDict[str, str]" = OrderedDict()
+        self._placements = Placements()
+        self._placement_lookups: Dict[str, asyncio.Task] = {}
         super().__init__(balance_asset_limit, rate_limits_share_pct)
         self._transactions = ExtendedTransactionClient(
             self._web_assistants_factory, api_key=self._api_key,
@@ -326,13 +335,98 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             max_fee=fee_rates.taker if fee_rates is not None else CONSTANTS.DEFAULT_TAKER_FEE))
         return exchange_order_id, self.current_timestamp
 
-    async def _place_order_and_process_update(self, order: InFlightOrder, **kwargs) -> str:
-        exchange_order_id = await super()._place_order_and_process_update(order, **kwargs)
-        self._link_order(order.client_order_id, exchange_order_id)
+    async def _place_order_and_process_update(self, order: InFlightOrder, **kwargs) -> Optional[str]:
+        """Places the order and settles what its POST proved, by the placement table (extended_perpetual_placements):
+        an unanswered POST leaves the order pending and looks it up; only a refusal fails it."""
+        client_order_id = order.client_order_id
+        self._placements.sent(client_order_id)
+        try:
+            exchange_order_id = await super()._place_order_and_process_update(order, **kwargs)
+        except ExtendedOutcomeUnknownError as error:
+            if self._placements.on(client_order_id, PlacementEvent.NO_ANSWER) == Placement.UNKNOWN:
+                self.logger().warning(f"Extended did not confirm order {client_order_id} ({error}). It may still be "
+                                      f"placed: it stays pending until Extended shows it or proves it absent.")
+                self._start_placement_lookup(client_order_id)
+            return order.exchange_order_id
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            if self._placements.on(client_order_id, PlacementEvent.REFUSED) == Placement.FOUND:
+                # The account stream already showed the order: that outranks the answer to its POST.
+                return order.exchange_order_id
+            raise
+        self._placements.on(client_order_id, PlacementEvent.ANSWERED)
+        self._link_order(client_order_id, exchange_order_id)
         return exchange_order_id
 
+    def _start_placement_lookup(self, client_order_id: str):
+        task = self._placement_lookups.get(client_order_id)
+        if task is None or task.done():
+            self._placement_lookups[client_order_id] = safe_ensure_future(self._look_up_placement(client_order_id))
+
+    async def _look_up_placement(self, client_order_id: str):
+        """Asks Extended for the order by its external id, with backoff, until the placement table settles it."""
+        delay = CONSTANTS.PLACEMENT_LOOKUP_FIRST_DELAY
+        try:
+            while self._placements.unresolved(client_order_id):
+                await self._sleep(delay)
+                delay = min(delay * 2, CONSTANTS.PLACEMENT_LOOKUP_MAX_DELAY)
+                order = self._order_tracker.fetch_tracked_order(client_order_id)
+                if order is None or not self._placements.unresolved(client_order_id):
+                    return
+                try:
+                    rows = await self._transactions.orders_by_external_id(client_order_id)
+                except ExtendedNotFoundError:
+                    rows = []
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:
+                    self._placements.on(client_order_id, PlacementEvent.INCONCLUSIVE)
+                    self.logger().info(f"Looking up order {client_order_id} on Extended failed ({error}); it is "
+                                       f"asked again in {delay:.1f} s.")
+                    continue
+                infos = [info for info in (parsers.parse_order(row) for row in rows) if info is not None]
+                if infos:
+                    self._apply_order_info(order, max(infos, key=lambda info: info.update_timestamp))
+                elif self._placements.not_found(client_order_id) == Placement.GONE:
+                    self.logger().warning(f"Order {client_order_id} is not on Extended: its POST got no answer and "
+                                          f"repeated look-ups after a grace period found no such order.")
+                    self._order_tracker.process_order_update(OrderUpdate(
+                        client_order_id=client_order_id, trading_pair=order.trading_pair,
+                        update_timestamp=self.current_timestamp, new_state=OrderState.FAILED,
+                        misc_updates={"error_message": "Extended has no such order: its POST got no answer and "
+                                                       "repeated look-ups after a grace period did not find it.",
+                                      "error_type": "OrderNotPlaced"}))
+        finally:
+            self._placement_lookups.pop(client_order_id, None)
+
+    async def start_network(self):
+        await super().start_network()
+        for client_order_id in self._placements.looking_up():
+            self._start_placement_lookup(client_order_id)
+
+    async def stop_network(self):
+        await super().stop_network()
+        for task in list(self._placement_lookups.values()):
+            task.cancel()
+        self._placement_lookups.clear()
+
+    async def _update_orders(self):
+        # Orders whose creation is unresolved belong to their look-up: a 404 or 429 here would count them as lost.
+        orders = [order for order in self.in_flight_orders.values()
+                  if not self._placements.unresolved(order.client_order_id)]
+        await self._update_orders_with_error_handler(orders=orders,
+                                                     error_handler=self._handle_update_error_for_active_order)
+
     async def _place_cancel(self, order_id: str, tracked_order: InFlightOrder) -> bool:
-        await self._transactions.cancel_order(external_id=order_id)
+        try:
+            await self._transactions.cancel_order(external_id=order_id)
+        except ExtendedNotFoundError:
+            if not self._placements.unresolved(order_id):
+                raise
+            # Not on Extended yet, but its creation is unresolved: this proves nothing, the cancel can be asked again.
+            self.logger().warning(f"Order {order_id} cannot be cancelled yet: Extended has not shown it so far.")
+            return False
         return True
 
     async def _mass_cancel(self, orders: List[InFlightOrder]) -> bool:
@@ -353,20 +447,21 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         return True
 
     async def cancel_all(self, timeout_seconds: float) -> List[CancellationResult]:
+        """One massCancel, answered by Extended as a whole; an order counts as cancelled only once its own CANCELLED
+        update confirms it within the timeout (one that filled first, or that Extended does not have, was not)."""
         orders = [order for order in self.in_flight_orders.values() if not order.is_done]
         if not orders:
             return []
         deadline = time.monotonic() + timeout_seconds
         try:
-            cancelled = await asyncio.wait_for(self._mass_cancel(orders), timeout_seconds)
+            accepted = await asyncio.wait_for(self._mass_cancel(orders), timeout_seconds)
         except asyncio.TimeoutError:
-            cancelled = False
-        # A strategy stops right after this: waiting for the stream's CANCELLED updates (within the timeout) lets
-        # Hummingbot record every order's final state before its recorder stops.
-        ids = {order.client_order_id for order in orders}
-        while cancelled and ids & set(self._order_tracker.active_orders) and time.monotonic() < deadline:
+            accepted = False
+        # A strategy stops right after this: waiting for the updates also lets Hummingbot record every order's final
+        # state before its recorder stops.
+        while accepted and not all(order.is_done for order in orders) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-        return [CancellationResult(order.client_order_id, cancelled) for order in orders]
+        return [CancellationResult(order.client_order_id, order.is_cancelled) for order in orders]
 
     def batch_order_cancel(self, orders_to_cancel: List[LimitOrder]):
         tracked = [self._order_tracker.fetch_tracked_order(order.client_order_id) for order in orders_to_cancel]
@@ -433,10 +528,8 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         return updates
 
     async def _request_order_status(self, tracked_order: InFlightOrder) -> OrderUpdate:
-        rows = await self._transactions.request(
-            RESTMethod.GET, CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH.format(external_id=tracked_order.client_order_id),
-            limit_id=CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH)
-        infos = [info for info in (parsers.parse_order(row) for row in rows or []) if info is not None]
+        rows = await self._transactions.orders_by_external_id(tracked_order.client_order_id)
+        infos = [info for info in (parsers.parse_order(row) for row in rows) if info is not None]
         if not infos:
             raise ExtendedNotFoundError(f"Extended has no order {tracked_order.client_order_id}.")
         return self._order_update(tracked_order, max(infos, key=lambda info: info.update_timestamp))
@@ -580,16 +673,39 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
                 self.logger().error("Unexpected error in user stream listener loop.", exc_info=True)
                 await self._sleep(5.0)
 
+    def _apply_order_info(self, order: InFlightOrder, info: parsers.OrderInfo):
+        """What Extended shows of a tracked order, including one whose POST has not been answered (yet)."""
+        self._placements.on(order.client_order_id, PlacementEvent.SEEN)
+        self._link_order(order.client_order_id, info.exchange_order_id)
+        self._order_tracker.process_order_update(self._order_update(order, info))
+
     async def _on_orders(self, data: Dict[str, Any]):
         for row in data.get("orders") or []:
             info = parsers.parse_order(row)
-            order = self._order_tracker.all_updatable_orders.get(info.external_id) if info is not None else None
+            if info is None:
+                continue
+            # Active orders include those Hummingbot still has in PENDING_CREATE (POST unanswered).
+            order = self._order_tracker.all_updatable_orders.get(info.external_id)
             if order is not None:
-                self._link_order(order.client_order_id, info.exchange_order_id)
-                self._order_tracker.process_order_update(self._order_update(order, info))
+                self._apply_order_info(order, info)
+                continue
+            failed = self._order_tracker.cached_orders.get(info.external_id)
+            if failed is not None and failed.is_failure and info.state in _LIVE_STATES:
+                self.logger().error(f"Extended shows order {info.external_id} live after it was reported failed: it "
+                                    f"is cancelled, since the strategy no longer counts on it.")
+                safe_ensure_future(self._cancel_orphan(info.external_id))
         if data.get("isSnapshot") and self._order_tracker.all_fillable_orders:
             # Sent on every (re)connection: what changed while the stream was down is recovered over REST.
             safe_ensure_future(self._recover_after_reconnect())
+
+    async def _cancel_orphan(self, external_id: str):
+        try:
+            await self._transactions.cancel_order(external_id=external_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            self.logger().error(f"Cancelling order {external_id} on Extended failed ({error}): cancel it on "
+                                f"Extended's site.")
 
     async def _on_positions(self, data: Dict[str, Any]):
         if data.get("isSnapshot"):

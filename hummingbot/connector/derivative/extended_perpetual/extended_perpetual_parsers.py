@@ -8,7 +8,7 @@ raised: the exchange adds values (order types, statuses, trade types) without no
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 from hummingbot.connector.derivative.extended_perpetual import extended_perpetual_constants as CONSTANTS
 from hummingbot.connector.trading_rule import TradingRule
@@ -42,15 +42,28 @@ def next_funding_timestamp(ts_ms: int) -> int:
     return (int(ts_ms) // 1000 // hour + 1) * hour
 
 
-def envelope_error(body: Any) -> Optional[Tuple[Optional[int], str]]:
+ErrorCode = Union[int, str]
+
+
+def error_code(value: Any) -> Optional[ErrorCode]:
+    """Extended's error codes are numbers (1140) in the SDK's model, but answers also carry words ("NOT_FOUND"):
+    a number, or a numeric string, becomes an int; any other text stays as it is."""
+    if value is None or isinstance(value, bool) or value == "":
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def envelope_error(body: Any) -> Optional[Tuple[Optional[ErrorCode], str]]:
     """(code, message) when a REST answer or stream frame reports an error, else None."""
     if not isinstance(body, dict):
         return None
     error = body.get("error")
     if body.get("status") == "ERROR" or error:
         if isinstance(error, dict):
-            code = error.get("code")
-            return (int(code) if code is not None else None), str(error.get("message", ""))
+            return error_code(error.get("code")), str(error.get("message") or "")
         return None, str(error or "")
     return None
 
@@ -416,7 +429,8 @@ def parse_account_trade(trade: Dict[str, Any]) -> Optional[AccountTrade]:
     if side not in _SIDES:
         _unknown("trade side", side)
         return None
-    external_id = trade.get("externalId")
+    # REST names the client order id `externalId`, the account stream's TRADE rows `externalOrderId`.
+    external_id = trade.get("externalId") if trade.get("externalId") is not None else trade.get("externalOrderId")
     return AccountTrade(
         trade_id=str(int(trade["id"])),
         exchange_order_id=str(int(trade["orderId"])),

@@ -63,12 +63,18 @@ UNAUTHORIZED_MESSAGE = ("Extended refused the API key (HTTP 401): check that it 
 
 
 class ExtendedApiError(IOError):
-    """Extended refused a request, or gave no usable answer. `code` is Extended's error code where there is one."""
+    """Extended refused a request, or gave no usable answer. `code` is Extended's error code where there is one: a
+    number (1140) or a word ("NOT_FOUND")."""
 
-    def __init__(self, message: str, code: Optional[int] = None, http_status: Optional[int] = None):
+    def __init__(self, message: str, code: Optional[parsers.ErrorCode] = None, http_status: Optional[int] = None):
         super().__init__(message)
         self.code = code
         self.http_status = http_status
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """No answer at all (timeout, connection error) or a server error: Extended may still have executed it."""
+        return self.http_status is None or self.http_status >= CONSTANTS.HTTP_SERVER_ERROR
 
 
 class ExtendedKeyError(ExtendedApiError):
@@ -76,7 +82,11 @@ class ExtendedKeyError(ExtendedApiError):
 
 
 class ExtendedNotFoundError(ExtendedApiError):
-    """HTTP 404: no such order (and, on /user/balance, no collateral yet)."""
+    """HTTP 404 or error code NOT_FOUND: no such order (and, on /user/balance, no collateral yet)."""
+
+
+class ExtendedOutcomeUnknownError(ExtendedApiError):
+    """An order POST got no answer, or a server error: the order may or may not have been placed."""
 
 
 @dataclass(frozen=True)
@@ -241,7 +251,8 @@ class ExtendedTransactionClient:
         if status >= 400 or error is not None:
             code, message = error or (None, "")
             detail = self.scrub(message or text[:200] or "no details")
-            error_class = ExtendedNotFoundError if status == CONSTANTS.HTTP_NOT_FOUND else ExtendedApiError
+            not_found = status == CONSTANTS.HTTP_NOT_FOUND or code == CONSTANTS.NOT_FOUND_ERROR_CODE
+            error_class = ExtendedNotFoundError if not_found else ExtendedApiError
             raise error_class(f"Extended refused {method.value} {path} (HTTP {status}"
                               f"{f', error {code}' if code is not None else ''}): {detail}",
                               code=code, http_status=status)
@@ -289,30 +300,23 @@ class ExtendedTransactionClient:
         return signed.to_api_request_json(exclude_none=True)
 
     async def place_order(self, order: OrderRequest) -> str:
-        """Signs on the worker thread, posts, and returns Extended's order id. When the post gets no answer at all,
-        Extended may still have placed the order: it is looked up by its external id before it is given up, so a live
-        order never goes untracked."""
+        """Signs on the worker thread, posts, and returns Extended's order id. Raises ExtendedOutcomeUnknownError when
+        the POST got no answer or a server error (the order may still be placed), ExtendedApiError when refused."""
         self.check_credentials()
         body = await asyncio.get_running_loop().run_in_executor(_SIGNER_THREAD, self.sign_order, order)
         try:
             placed = await self.request(RESTMethod.POST, CONSTANTS.ORDER_PATH, data=body)
         except ExtendedApiError as error:
-            if error.http_status is not None:
-                raise
-            exchange_order_id = await self.order_id_by_external_id(order.external_id)
-            if exchange_order_id is None:
-                raise
-            return exchange_order_id
+            if error.outcome_unknown:
+                raise ExtendedOutcomeUnknownError(str(error), code=error.code, http_status=error.http_status) from None
+            raise
         return str(int(placed["id"]))
 
-    async def order_id_by_external_id(self, external_id: str) -> Optional[str]:
-        try:
-            orders = await self.request(
-                RESTMethod.GET, CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH.format(external_id=external_id),
-                limit_id=CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH)
-        except ExtendedNotFoundError:
-            return None
-        return str(int(orders[0]["id"])) if orders else None
+    async def orders_by_external_id(self, external_id: str) -> List[Dict[str, Any]]:
+        """The order(s) with this external id; raises ExtendedNotFoundError when Extended has none."""
+        rows = await self.request(RESTMethod.GET, CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH.format(external_id=external_id),
+                                  limit_id=CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH)
+        return [row for row in rows or [] if isinstance(row, dict)]
 
     async def cancel_order(self, external_id: str):
         await self.call(RESTMethod.DELETE, CONSTANTS.ORDER_PATH, params={"externalId": external_id})

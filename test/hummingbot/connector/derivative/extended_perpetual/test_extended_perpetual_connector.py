@@ -253,6 +253,17 @@ class FillTests(ConnectorTestCase):
         self.assertEqual(AddedToCostTradeFee(percent_token="USD", flat_fees=[
             TokenAmount("USD", Decimal("0.0291240000000000"))]), fill.trade_fee)
 
+    async def test_stream_fill_naming_the_client_id_externalOrderId_is_attributed_at_once(self):
+        # The stream's TRADE rows name the client order id `externalOrderId` (REST: `externalId`): the fill belongs to
+        # the order even though its exchange id is not known yet.
+        order = self.track(order_id="HB8", exchange_order_id=None, amount="0.001")
+        trade = dict(helpers.payload_objects("extended_14_account_stream.txt")[4]["data"]["trades"][0],
+                     externalOrderId="HB8")
+        await self.run_stream({"type": "TRADE", "data": {"trades": [trade]}, "ts": 1, "seq": 3})
+        [fill] = self.events[MarketEvent.OrderFilled].event_log
+        self.assertEqual(("HB8", Decimal("0.001")), (fill.order_id, fill.amount))
+        self.assertEqual(Decimal("0.001"), order.executed_amount_base)
+
     async def test_fill_arriving_before_the_order_id_is_known_is_applied_later(self):
         order = self.track(order_id="HB7", exchange_order_id=None, amount="0.001")
         trade = dict(helpers.payload_objects("extended_14_account_stream.txt")[4]["data"]["trades"][0])

@@ -482,8 +482,9 @@ class ExtendedPerpetualDerivativeTests(helpers.IsolatedConnections,
         self.assertEqual(PositionMode.ONEWAY, self.exchange.position_mode)
         self.assertEqual(0, len(mock_api.requests))
 
-    # Overridden: cancel_all sends one massCancel for all open orders and Extended answers it as a whole, so one
-    # order cannot succeed while the other fails. This checks the single request and both outcomes.
+    # Overridden: cancel_all sends one massCancel for all open orders, which Extended answers as a whole; each order
+    # counts as cancelled only once its own CANCELLED update arrives. Here the account stream confirms one order and
+    # not the other (the exchange did not cancel it), and a refused massCancel cancels nothing.
     @aioresponses()
     async def test_cancel_two_orders_with_cancel_all_and_one_fails(self, mock_api):
         self.exchange._set_current_timestamp(1640780000)
@@ -494,18 +495,26 @@ class ExtendedPerpetualDerivativeTests(helpers.IsolatedConnections,
                                                order_type=OrderType.LIMIT)
         orders = [self.exchange.in_flight_orders["11"], self.exchange.in_flight_orders["12"]]
         [url] = self.configure_one_successful_one_erroneous_cancel_all_response(orders[0], orders[1], mock_api)
+        stream = asyncio.Queue()
+        self.exchange._user_stream_tracker._user_stream = stream
+        listener = asyncio.get_running_loop().create_task(self.exchange._user_stream_event_listener())
+        self.addCleanup(listener.cancel)
 
-        results = await self.exchange.cancel_all(10)
+        cancelling = asyncio.get_running_loop().create_task(self.exchange.cancel_all(1.0))
+        while not self._all_executed_requests(mock_api, url):
+            await asyncio.sleep(0.01)
+        stream.put_nowait(self.order_event_for_canceled_order_websocket_update(orders[0]))
+        results = await cancelling
 
         requests = self._all_executed_requests(mock_api, url)
         self.assertEqual(1, len(requests))
         self.validate_auth_credentials_present(requests[0])
         self.assertEqual({"externalOrderIds": ["11", "12"]}, json.loads(requests[0].kwargs["data"]))
-        self.assertEqual([CancellationResult("11", True), CancellationResult("12", True)], results)
-        await asyncio.sleep(0.05)
-        self.assertTrue(all(order.is_pending_cancel_confirmation for order in orders))
+        self.assertEqual([CancellationResult("11", True), CancellationResult("12", False)], results)
+        self.assertEqual(["11"], [event.order_id for event in self.order_cancelled_logger.event_log])
+        self.assertTrue(orders[1].is_pending_cancel_confirmation)
 
         error = {"status": "ERROR", "error": {"code": 1006, "message": "Internal Server Error"}}
         mock_api.post(url, status=500, body=json.dumps(error))
         results = await self.exchange.cancel_all(10)
-        self.assertEqual([CancellationResult("11", False), CancellationResult("12", False)], results)
+        self.assertEqual([CancellationResult("12", False)], results)

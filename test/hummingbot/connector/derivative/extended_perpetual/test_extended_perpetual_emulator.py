@@ -13,11 +13,18 @@ from hummingbot.core.event.events import MarketEvent
 from test.hummingbot.connector.derivative.extended_perpetual import extended_perpetual_test_helpers as helpers
 from test.hummingbot.connector.derivative.extended_perpetual.extended_perpetual_emulator_fixtures import (
     PAIR,
+    TICK,
     EmulatorConnectorTestCase,
 )
 
+TRANSACTIONS = "hummingbot.connector.derivative.extended_perpetual.extended_perpetual_transactions"
+PLACEMENTS = "hummingbot.connector.derivative.extended_perpetual.extended_perpetual_placements"
+
 
 class OrderLifecycleTests(EmulatorConnectorTestCase):
+    def lookups(self, order_id: str):
+        return self.requests("GET", CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH.format(external_id=order_id))
+
     async def test_signed_order_rests_fills_and_reports_the_trade_fee(self):
         price = self.inside_bid()
         order_id = await self.place(True, "0.002", price=price)
@@ -40,23 +47,61 @@ class OrderLifecycleTests(EmulatorConnectorTestCase):
         self.assertEqual([("USD", truth.fee)], [(fee.token, fee.amount) for fee in fill.trade_fee.flat_fees])
         self.assertFalse(truth.is_taker)
 
-    async def test_order_placed_but_answer_lost_is_still_tracked(self):
-        # Extended executes the order but its answer never arrives in time: the connector asks by external id rather
-        # than reporting a live order as failed.
+    async def test_order_placed_but_answer_lost_is_shown_by_the_account_stream(self):
+        # Extended executes the order but its answer never arrives in time: the account stream's NEW update is proof
+        # enough, the order is open and needs no look-up.
         self.ex.faults.delay_answer(2.0, path=CONSTANTS.ORDER_PATH, method="POST")
-        with patch("hummingbot.connector.derivative.extended_perpetual.extended_perpetual_transactions"
-                   ".REQUEST_TIMEOUT", 0.5):
+        with patch(f"{TRANSACTIONS}.REQUEST_TIMEOUT", 0.5):
             order_id = await self.place(True, "0.001", price=self.best("BUY") - 50)
-            lookup = CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH.format(external_id=order_id)
-            # The account stream may report the order first; the post gives up only after its timeout.
-            await self.wait_for(lambda: self.requests("GET", lookup))
-        await self.wait_for(lambda: self.connector.in_flight_orders[order_id].exchange_order_id is not None)
+            tracked = self.connector.in_flight_orders[order_id]
+            await self.wait_for(lambda: not self.connector._placements.unresolved(order_id))
         order = self.ex.state.order_by_external_id(self.acct.account_id, order_id)
-        self.assertEqual("NEW", order.status)
-        self.assertEqual(str(order.id), self.connector.in_flight_orders[order_id].exchange_order_id)
-        self.assertTrue(self.connector.in_flight_orders[order_id].is_open)
+        self.assertEqual(("NEW", str(order.id)), (order.status, tracked.exchange_order_id))
+        self.assertTrue(tracked.is_open)
         self.assertEqual([], self.log(MarketEvent.OrderFailure))
-        self.assertEqual(1, len(self.requests("GET", lookup)))
+        self.assertEqual([], self.lookups(order_id))
+
+    async def test_held_order_post_then_429_and_404_look_ups_ends_open_when_the_order_appears(self):
+        # The POST is held 12 s, beyond the 10 s request timeout, and the order goes live only then. Meanwhile the
+        # look-ups answer 429, then 404 (as the word code NOT_FOUND): neither proves anything, the order stays pending
+        # until the account stream shows it.
+        self.ex.faults.delay(12.0, path=CONSTANTS.ORDER_PATH, method="POST", count=1)
+        self.ex.faults.rate_limit_next(path="/user/orders/external/*", method="GET", count=1)
+        self.ex.faults.string_error_codes = True
+        order_id = self.connector.buy(PAIR, Decimal("0.001"), OrderType.LIMIT, self.best("BUY") - 50,
+                                      position_action=PositionAction.OPEN)
+        await self.wait_for(lambda: len(self.lookups(order_id)) >= 2, timeout=15)
+        tracked = self.connector.in_flight_orders[order_id]
+        self.assertTrue(tracked.is_pending_create)
+        self.assertIsNone(self.ex.state.order_by_external_id(self.acct.account_id, order_id))
+
+        await self.wait_for(lambda: tracked.is_open and not tracked.is_pending_create, timeout=5)
+        order = self.ex.state.order_by_external_id(self.acct.account_id, order_id)
+        self.assertEqual(("NEW", str(order.id)), (order.status, tracked.exchange_order_id))
+        self.assertEqual([], self.log(MarketEvent.OrderFailure))
+        self.assertEqual([order_id], [event.order_id for event in self.log(MarketEvent.BuyOrderCreated)])
+        early = [lookup for lookup in self.lookups(order_id) if lookup.ts < order.created_time]
+        self.assertGreaterEqual(len(early), 2)
+        self.assertFalse(self.connector._placements.unresolved(order_id))
+
+    async def test_order_post_lost_fails_only_after_the_grace_and_repeated_look_ups(self):
+        self.ex.faults.drop_next(1.0, path=CONSTANTS.ORDER_PATH, method="POST")
+        with patch(f"{TRANSACTIONS}.REQUEST_TIMEOUT", 0.5), patch(f"{PLACEMENTS}.ABSENCE_GRACE", 1.0):
+            order_id = self.connector.buy(PAIR, Decimal("0.001"), OrderType.LIMIT, self.best("BUY") - 50,
+                                          position_action=PositionAction.OPEN)
+            await self.wait_for(lambda: self.lookups(order_id), timeout=3)
+            self.assertTrue(self.connector.in_flight_orders[order_id].is_pending_create)
+            await self.wait_for(lambda: self.log(MarketEvent.OrderFailure), timeout=10)
+        [failure] = self.log(MarketEvent.OrderFailure)
+        self.assertEqual((order_id, "OrderNotPlaced"), (failure.order_id, failure.error_type))
+        [post] = self.requests("POST", CONSTANTS.ORDER_PATH)
+        lookups = self.lookups(order_id)
+        # Two 404s after the grace (the POST ended about 0.5 s after it was sent) decided it, after earlier ones.
+        after_grace = [lookup for lookup in lookups if lookup.ts >= post.ts + 1500]
+        self.assertGreaterEqual(len(after_grace), 2)
+        self.assertGreater(len(lookups), len(after_grace))
+        self.assertIsNone(self.ex.state.order_by_external_id(self.acct.account_id, order_id))
+        self.assertNotIn(order_id, self.connector.in_flight_orders)
 
     async def test_partial_fill_then_cancel(self):
         price = self.inside_bid()
@@ -74,6 +119,20 @@ class OrderLifecycleTests(EmulatorConnectorTestCase):
         [cancel] = self.requests("DELETE", CONSTANTS.ORDER_PATH)
         self.assertEqual({"externalId": [order_id]}, cancel.query)
         self.assertNotIn(order_id, self.connector.in_flight_orders)
+
+    async def test_cancel_all_reports_an_order_filled_before_its_cancel_as_not_cancelled(self):
+        buy = await self.place(True, "0.001", price=self.best("BUY") - 50)
+        sell_price = self.best("SELL") - TICK
+        sell = await self.place(False, "0.001", price=sell_price)
+        # The sell fills on Extended while its updates are still on their way: the massCancel comes too late for it.
+        self.ex.faults.stream_latency = 0.2
+        self.ex.synthetic_taker(PAIR, "BUY", Decimal("0.001"), sell_price)
+        results = await self.connector.cancel_all(5)
+        self.assertEqual({buy: True, sell: False}, {result.order_id: result.success for result in results})
+        [mass_cancel] = self.requests("POST", CONSTANTS.MASS_CANCEL_PATH)
+        self.assertEqual({buy, sell}, set(mass_cancel.body["externalOrderIds"]))
+        self.assertEqual(("CANCELLED", "FILLED"), tuple(self.ex.state.order_by_external_id(
+            self.acct.account_id, order_id).status for order_id in (buy, sell)))
 
     async def test_cancel_all_is_one_mass_cancel(self):
         buy = await self.place(True, "0.001", price=self.best("BUY") - 50)

@@ -229,6 +229,9 @@ class AccountParserTests(unittest.TestCase):
                           stream_fill.is_taker, stream_fill.timestamp))
         rest_fill = parsers.parse_account_trade(self.rest[3]["data"][0])
         self.assertEqual(("ExtId-1", Decimal("1.3")), (rest_fill.external_id, rest_fill.fee))
+        # The account stream names the client order id `externalOrderId`.
+        named = parsers.parse_account_trade(dict(self.stream[4]["data"]["trades"][0], externalOrderId="HB1"))
+        self.assertEqual("HB1", named.external_id)
         with self.assertLogs(parsers.__name__, level=logging.WARNING):
             self.assertIsNone(parsers.parse_account_trade(dict(self.rest[3]["data"][0], side="HOLD")))
 
@@ -243,6 +246,13 @@ class ErrorParserTests(unittest.TestCase):
         self.assertEqual([1140, 1006, 1001], [code for code, _ in codes])
         self.assertEqual("Market not found.", codes[2][1])
         self.assertEqual(1140, parsers.envelope_error(payload_objects("extended_15_create_order.txt")[2])[0])
+
+    def test_word_and_numeric_string_codes(self):
+        self.assertEqual(("NOT_FOUND", "Order not found"), parsers.envelope_error(
+            {"status": "ERROR", "error": {"code": "NOT_FOUND", "message": "Order not found"}}))
+        self.assertEqual((1140, ""), parsers.envelope_error({"status": "ERROR", "error": {"code": "1140"}}))
+        self.assertEqual((None, "m"),
+                         parsers.envelope_error({"status": "ERROR", "error": {"code": None, "message": "m"}}))
 
     def test_success_and_stream_frames(self):
         self.assertIsNone(parsers.envelope_error(payload_objects("extended_15_create_order.txt")[1]))

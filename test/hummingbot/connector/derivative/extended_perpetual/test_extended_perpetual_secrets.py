@@ -56,7 +56,7 @@ class SecretLeakTests(EmulatorConnectorTestCase):
         self.connector.cancel(PAIR, resting)
         await self.place(True, "0.001", OrderType.LIMIT_MAKER, price=self.best("SELL"), state=lambda o: o.is_done)
         await self.place(True, "0.002", OrderType.MARKET, state=lambda o: o.is_done)
-        self.ex.faults.fail_next(500, CONSTANTS.ORDER_PATH, "POST")
+        self.ex.faults.fail_next(400, CONSTANTS.ORDER_PATH, "POST")
         await self.place(False, "0.001", price=self.best("SELL") + 5, state=lambda o: o.is_done)
         self.connector.set_leverage(PAIR, 60)
         self.ex.trigger_funding(PAIR, Decimal("0.0001"))

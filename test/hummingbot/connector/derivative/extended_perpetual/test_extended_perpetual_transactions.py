@@ -20,6 +20,7 @@ from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_trans
     ExtendedApiError,
     ExtendedKeyError,
     ExtendedNotFoundError,
+    ExtendedOutcomeUnknownError,
     ExtendedTransactionClient,
     OrderRequest,
 )
@@ -133,6 +134,26 @@ class TransactionClientTests(helpers.IsolatedConnections, IsolatedAsyncioTestCas
         self.assertEqual(CONSTANTS.USER_AGENT, request.kwargs["headers"]["User-Agent"])
 
     @aioresponses()
+    async def test_order_post_without_an_answer_has_an_unknown_outcome(self, mock_api):
+        client = self.client()
+        url = web_utils.private_rest_url(CONSTANTS.ORDER_PATH)
+        server_error = json.dumps({"status": "ERROR", "error": {"code": 1006, "message": "Internal Server Error"}})
+        mock_api.post(url, exception=asyncio.TimeoutError())
+        mock_api.post(url, status=502, body="")
+        mock_api.post(url, status=500, body=server_error)
+        for _ in range(3):
+            with self.assertRaises(ExtendedOutcomeUnknownError):
+                await client.place_order(order_request())
+        # A refusal, rate limit included, is an answer: the order was not placed.
+        mock_api.post(url, status=429, body="")
+        mock_api.post(url, status=400, body=json.dumps(helpers.payload_objects("extended_15_create_order.txt")[2]))
+        for status in (429, 400):
+            with self.assertRaises(ExtendedApiError) as error:
+                await client.place_order(order_request())
+            self.assertNotIsInstance(error.exception, ExtendedOutcomeUnknownError)
+            self.assertEqual(status, error.exception.http_status)
+
+    @aioresponses()
     async def test_bad_keys_are_refused_before_anything_is_signed_or_sent(self, mock_api):
         client = self.client(public_key=hex(int(helpers.STARK_PUBLIC_KEY, 16) + 1))
         with self.assertRaises(ExtendedKeyError):
@@ -160,6 +181,21 @@ class TransactionClientTests(helpers.IsolatedConnections, IsolatedAsyncioTestCas
         self.assertEqual((1006, 200), (error.exception.code, error.exception.http_status))
         self.assertNotIn(helpers.API_KEY, str(error.exception))
         self.assertNotIn(helpers.STARK_PRIVATE_KEY[2:], str(error.exception))
+
+        # Word codes are read as they are, and NOT_FOUND means "no such record" whatever the HTTP status.
+        lookup = web_utils.private_rest_url(CONSTANTS.ORDER_BY_EXTERNAL_ID_PATH.format(external_id="HB1"))
+        word = {"status": "ERROR", "error": {"code": "NOT_FOUND", "message": "Order not found"}}
+        for status in (404, 200):
+            mock_api.get(lookup, status=status, body=json.dumps(word))
+            with self.assertRaises(ExtendedNotFoundError) as error:
+                await client.orders_by_external_id("HB1")
+            self.assertEqual(("NOT_FOUND", status), (error.exception.code, error.exception.http_status))
+            self.assertEqual(f"Extended refused GET /user/orders/external/HB1 (HTTP {status}, error NOT_FOUND): "
+                             f"Order not found", str(error.exception))
+        mock_api.get(url, status=400, body=json.dumps({"status": "ERROR", "error": {"code": "1140", "message": "m"}}))
+        with self.assertRaises(ExtendedApiError) as error:
+            await client.request(RESTMethod.GET, CONSTANTS.BALANCE_PATH)
+        self.assertEqual(1140, error.exception.code)
 
         mock_api.get(url, exception=asyncio.TimeoutError())
         with self.assertRaises(ExtendedApiError) as error:
