@@ -1,6 +1,6 @@
 """`make demo`: a real Hummingbot strategy trading through lighter_perpetual against the local Lighter exchange.
 
-    python -m demo [--duration 60] [--pair ETH-USDC] [--keep]
+    python -m demo [--duration 60] [--pair ETH-USDC] [--keep] [--plot demo.png]
     python -m demo --strategy arb [--keep]      # Lighter/Extended arbitrage script, see demo/arbitrage.py
 
 Starts the emulator with a live synthetic market, writes Hummingbot's configs (password, encrypted keys, strategy)
@@ -19,10 +19,11 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 from demo import records
 from demo.arbitrage import ArbitrageDemo
+from demo.plot import FillMark, Sample, fill_marks, plot_run, sample
 from demo.sandbox import make_sandbox, run_in_sandbox, sandbox_env, stop_engine
 from emulator.lighter import LighterEmulator
 
@@ -53,12 +54,23 @@ class Demo:
         self.market_id = MARKETS[args.pair]
         self.stop = asyncio.Event()
         self.engine = None
+        # What --plot draws: the exchange's state once a second, and the account's fills.
+        self.samples: List[Sample] = []
+        self.fills: List[FillMark] = []
 
-    def progress(self, ex: LighterEmulator, account: int, started: float) -> str:
+    def progress(self, ex: LighterEmulator, account: int, started: float, running: bool = True) -> str:
         truth = records.exchange_truth(ex, account, self.market_id, COLLATERAL)
-        return (f"[{time.monotonic() - started:5.0f}s] orders placed {truth.orders_placed:3d}"
+        line = (f"[{time.monotonic() - started:5.0f}s] orders placed {truth.orders_placed:3d}"
                 f"  open {truth.open_orders:2d}  cancelled {truth.orders_cancelled:3d}  fills {truth.fills:3d}"
                 f"  position {truth.position:+.4f}  fees {truth.fees:.4f}  PnL {truth.pnl:+.4f} USDC")
+        if running and not truth.orders_placed:
+            line += "  (Hummingbot is starting up)"
+        elif running and truth.position:
+            # perpetual_market_making places no new quotes while it holds a position: only its exit orders (take
+            # profit, stop loss) until the position is closed.
+            side, size = "long" if truth.position > 0 else "short", abs(truth.position).normalize()
+            line += f"  (holding a {side} of {size:f}: PMM places only exit orders until flat)"
+        return line
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -90,8 +102,8 @@ class Demo:
         keys = json.dumps({"api_private_key": private_key, "api_key_index": key_index, "account_index": account})
         order_amount = "0.05" if self.market_id == 0 else "0.002"
         setup = await asyncio.to_thread(
-            run_in_sandbox, root, "demo.hb_setup", CONNECTOR, keys, f"{BOT_NAME}.yml",
-            json.dumps(strategy_config(self.args.pair, order_amount)), env={"HBOT_PASSWORD": password})
+            run_in_sandbox, root, "demo.hb_setup", CONNECTOR, "-", f"{BOT_NAME}.yml",
+            json.dumps(strategy_config(self.args.pair, order_amount)), env={"HBOT_PASSWORD": password}, stdin=keys)
         if setup.returncode != 0:
             print(f"Writing the Hummingbot configuration failed:\n{setup.stderr[-2000:]}", file=sys.stderr)
             return None
@@ -104,17 +116,19 @@ class Demo:
             start_new_session=True)
         print(f"Hummingbot {CONNECTOR} perpetual_market_making on {self.args.pair} for {self.args.duration} s "
               f"(Ctrl-C stops early)")
-        started = time.monotonic()
+        started, started_ms = time.monotonic(), int(time.time() * 1000)
         taker_sells = True
         try:
             while time.monotonic() - started < self.args.duration and not self.stop.is_set():
                 # Besides the random flow, a taker crosses the spread every tick, alternating sides.
                 ex.submit_taker(self.market_id, is_ask=taker_sells, size=Decimal(order_amount))
                 taker_sells = not taker_sells
-                try:
-                    await asyncio.wait_for(self.stop.wait(), timeout=5)
-                except asyncio.TimeoutError:
-                    pass
+                for _ in range(5):
+                    try:
+                        await asyncio.wait_for(self.stop.wait(), timeout=1)
+                    except asyncio.TimeoutError:
+                        pass
+                    self.samples.append(sample(ex, account, self.market_id, time.monotonic() - started))
                 if self.engine.returncode is not None:
                     print(f"The Hummingbot engine exited early (code {self.engine.returncode}):", file=sys.stderr)
                     print((root / "logs" / "engine_stdout.log").read_text()[-3000:], file=sys.stderr)
@@ -124,9 +138,15 @@ class Demo:
             await ex.stop_flow()
             await self.stop_engine()
             log.close()
-        print(self.progress(ex, account, started))
+        print(self.progress(ex, account, started, running=False))
         summary = records.summarize(root / "data" / f"{BOT_NAME}.sqlite", ex, account, self.market_id, COLLATERAL)
         print(summary.text())
+        if self.args.plot:
+            self.samples.append(sample(ex, account, self.market_id, time.monotonic() - started))
+            self.fills = fill_marks(ex, account, self.market_id, started_ms)
+            plot_run(self.samples, self.fills, Path(self.args.plot),
+                     f"perpetual_market_making on {CONNECTOR} {self.args.pair} (local exchange)")
+            print(f"Plot of prices, our quotes, fills and position written to {self.args.plot}")
         if self.args.keep:
             kept = Path(tempfile.mkdtemp(prefix="hummingbot-demo-kept-"))
             for folder in ("conf", "data", "logs"):
@@ -149,7 +169,12 @@ def main():
     parser.add_argument("--pair", default="ETH-USDC", choices=sorted(MARKETS), help="trading pair")
     parser.add_argument("--flow-rate", type=float, default=8.0, help="synthetic orders per second on the market")
     parser.add_argument("--keep", action="store_true", help="keep the Hummingbot configs, trade records and logs")
+    parser.add_argument("--plot", nargs="?", const="demo.png", metavar="PNG",
+                        help="pmm only: write a PNG of prices, our quotes, fills and position over time "
+                             "(default file demo.png)")
     args = parser.parse_args()
+    if args.plot and args.strategy == "arb":
+        parser.error("--plot draws the market-making run (--strategy pmm); the arbitrage demo prints its steps.")
     demo = ArbitrageDemo(keep=args.keep) if args.strategy == "arb" else Demo(args)
     sys.exit(asyncio.run(demo.run()))
 

@@ -171,8 +171,8 @@ class ArbitrageDemo:
                        "stark_public_key": extended_account.stark_public_key, "vault": extended_account.vault},
         }
         for connector, connector_keys in keys.items():
-            setup = await asyncio.to_thread(run_in_sandbox, root, "demo.hb_setup", connector,
-                                            json.dumps(connector_keys), env={"HBOT_PASSWORD": password})
+            setup = await asyncio.to_thread(run_in_sandbox, root, "demo.hb_setup", connector, "-",
+                                            env={"HBOT_PASSWORD": password}, stdin=json.dumps(connector_keys))
             if setup.returncode != 0:
                 print(f"Writing the {connector} configuration failed:\n{setup.stderr[-2000:]}", file=sys.stderr)
                 return None
@@ -219,6 +219,8 @@ class ArbitrageDemo:
                 result.phases.append(phase)
                 if not phase.reached or self.stop.is_set():
                     break
+            else:
+                await self.wait_for_closed_pairs(root / "logs" / f"logs_{BOT_NAME}.log")
         finally:
             await self.stop_engine()
             log.close()
@@ -252,12 +254,25 @@ class ArbitrageDemo:
             await self.sleep_or_stop(0.5)
             if time.monotonic() - last_report >= 5:
                 last_report = time.monotonic()
-                self.say(f"  waiting: {name} ({last_report - started:.0f} s)  positions {truth()}")
+                lighter_size, extended_size = truth()
+                self.say(f"  waiting: {name} ({last_report - started:.0f} s)  positions: Lighter {lighter_size:+.4f}, "
+                         f"Extended {extended_size:+.4f}")
         lighter_size, extended_size = truth()
         phase = Phase(name, reached(), time.monotonic() - started, lighter_size, extended_size)
         self.say(f"{name}: {'yes' if phase.reached else 'NO'} after {phase.seconds:.1f} s "
                  f"(Lighter {lighter_size:+.4f}, Extended {extended_size:+.4f})")
         return phase
+
+    async def wait_for_closed_pairs(self, log_path: Path, timeout: float = 10):
+        """The script logs a pair as closed on a tick after both legs are flat on the exchanges: waits for that line
+        (for every pair it decided to close) before the bot is stopped, so that the last decision is in the log."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self.stop.is_set():
+            lines = decisions(log_path)
+            closing = sum(1 for line in lines if line.startswith("Closing the hedged pair"))
+            if sum(1 for line in lines if line.startswith("Hedged pair") and line.endswith("closed.")) >= closing:
+                return
+            await self.sleep_or_stop(0.5)
 
     async def sleep_or_stop(self, seconds: float):
         try:

@@ -1,9 +1,10 @@
 """Writes a sandbox's Hummingbot configuration with Hummingbot's own code: password verification, the client
 config, encrypted connector keys and a strategy file. Runs inside the sandbox (see demo.sandbox).
 
-    HBOT_PASSWORD=... python -m demo.hb_setup CONNECTOR KEYS_JSON [STRATEGY_FILE STRATEGY_YAML_JSON]
+    HBOT_PASSWORD=... python -m demo.hb_setup CONNECTOR - [STRATEGY_FILE STRATEGY_YAML_JSON] < KEYS_JSON
 
-KEYS_JSON maps config field suffixes to values ({"api_private_key": ...}); it arrives on standard input when "-".
+KEYS_JSON maps config field suffixes to values ({"api_private_key": ...}); it is read from standard input only ("-"),
+so that no key shows on a command line.
 """
 import json
 import os
@@ -19,7 +20,10 @@ from hummingbot.client.settings import CLIENT_CONFIG_PATH, STRATEGIES_CONF_DIR_P
 
 
 def main():
-    connector, keys = sys.argv[1], json.loads(sys.stdin.read() if sys.argv[2] == "-" else sys.argv[2])
+    if len(sys.argv) < 3 or sys.argv[2] != "-":
+        sys.exit("usage: python -m demo.hb_setup CONNECTOR - [STRATEGY_FILE STRATEGY_YAML_JSON] < KEYS_JSON "
+                 "(keys are read from standard input only).")
+    connector, keys = sys.argv[1], json.loads(sys.stdin.read())
     secrets_manager = ETHKeyFileSecretManger(os.environ.pop("HBOT_PASSWORD"))
     store_password_verification(secrets_manager)
     Security.login(secrets_manager)

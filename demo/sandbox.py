@@ -49,9 +49,11 @@ def sandbox_env(root: Path, extra: Dict[str, str] = None) -> Dict[str, str]:
     return env
 
 
-def run_in_sandbox(root: Path, module: str, *args: str, env: Dict[str, str] = None, timeout: float = 120):
+def run_in_sandbox(root: Path, module: str, *args: str, env: Dict[str, str] = None, stdin: str = None,
+                   timeout: float = 120):
+    """Runs a module in the sandbox; secrets go in `stdin`, never in `args` (any local user can read a command line)."""
     return subprocess.run([sys.executable, "-m", module, *args], cwd=str(root), env=sandbox_env(root, env),
-                          capture_output=True, text=True, timeout=timeout)
+                          input=stdin, capture_output=True, text=True, timeout=timeout)
 
 
 async def stop_engine(engine: asyncio.subprocess.Process, timeout: float) -> int:

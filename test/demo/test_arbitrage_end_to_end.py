@@ -1,20 +1,100 @@
 """Hummingbot's own engine runs scripts/lighter_extended_arbitrage.py against the local Lighter and Extended
 exchanges: a price spread and then a funding spread each open a hedged pair, and their reversal closes it."""
 import asyncio
+import os
+import threading
 import time
 import unittest
 from collections import deque
 from decimal import Decimal
+from pathlib import Path
+from typing import List, Set, Tuple
+from unittest.mock import patch
 
 from demo.arbitrage import EXTENDED, LIGHTER, ORDER_AMOUNT, SIZE_STEP, ArbitrageDemo
+from emulator.extended import ExtendedEmulator
+from emulator.lighter import LighterEmulator
 from scripts.lighter_extended_arbitrage import LighterExtendedArbitrage, LighterExtendedArbitrageConfig, funding_signal
+
+
+class ChildCommandLines:
+    """The command line of every descendant of this process, read from /proc while it runs (what `ps` shows any
+    local user)."""
+
+    def __init__(self, interval: float = 0.05):
+        self.interval = interval
+        self.seen: Set[Tuple[int, str]] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        self._thread.join()
+
+    @staticmethod
+    def descendants() -> Set[int]:
+        parents = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    # The parent pid follows the state, after the parenthesised command name.
+                    parents[int(entry)] = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+        found, frontier = set(), {os.getpid()}
+        while frontier:
+            frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+            found |= frontier
+        return found
+
+    def _poll(self):
+        while not self._stop.is_set():
+            for pid in self.descendants():
+                try:
+                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                except OSError:
+                    continue
+                if cmdline:
+                    self.seen.add((pid, cmdline.replace(b"\0", b" ").decode(errors="replace")))
+            self._stop.wait(self.interval)
 
 
 class ArbitrageOnLighterAndExtendedTest(unittest.TestCase):
     def test_spreads_open_hedged_pairs_and_reversals_close_them(self):
+        # The keys the demo gets from the exchanges, recorded as the emulators hand them out.
+        secrets: List[str] = []
+        lighter_account_with_key, extended_account = (LighterEmulator.create_account_with_api_key,
+                                                      ExtendedEmulator.create_account)
+
+        def record_lighter_key(emulator, *args, **kwargs):
+            account = lighter_account_with_key(emulator, *args, **kwargs)
+            secrets.append(account[2])
+            return account
+
+        def record_extended_keys(emulator, *args, **kwargs):
+            account = extended_account(emulator, *args, **kwargs)
+            secrets.extend([account.api_key, account.stark_private_key])
+            return account
+
         started = time.monotonic()
-        result = asyncio.run(asyncio.wait_for(ArbitrageDemo(verbose=False).run_and_summarize(), timeout=150))
+        with patch.object(LighterEmulator, "create_account_with_api_key", record_lighter_key), \
+                patch.object(ExtendedEmulator, "create_account", record_extended_keys), \
+                ChildCommandLines() as children:
+            result = asyncio.run(asyncio.wait_for(ArbitrageDemo(verbose=False).run_and_summarize(), timeout=150))
         self.assertLess(time.monotonic() - started, 120)
+
+        # No key on any child's command line: the configuration writers (one per connector) got theirs on stdin.
+        self.assertEqual(3, len(secrets))
+        command_lines = [cmdline for _, cmdline in children.seen]
+        self.assertEqual(2, len({pid for pid, cmdline in children.seen if "demo.hb_setup" in cmdline}), command_lines)
+        self.assertTrue(any("hummingbot.cli.engine" in cmdline for cmdline in command_lines), command_lines)
+        for secret in secrets:
+            for cmdline in command_lines:
+                self.assertNotIn(secret.removeprefix("0x"), cmdline)
 
         self.assertIsNotNone(result, "the engine did not run")
         self.assertEqual(4, len(result.phases), result.text())
@@ -35,6 +115,9 @@ class ArbitrageOnLighterAndExtendedTest(unittest.TestCase):
         self.assertTrue(any(line.startswith("Funding spread") for line in result.decisions), result.decisions)
         self.assertIn("Closing the hedged pair (price): price spread reverted.", result.decisions)
         self.assertIn("Closing the hedged pair (funding): funding spread reverted.", result.decisions)
+        # Every decision, up to the last pair's close, is in the list the demo prints.
+        self.assertIn("Hedged pair (price) closed.", result.decisions)
+        self.assertEqual("Hedged pair (funding) closed.", result.decisions[-1])
         self.assertGreaterEqual(result.exchange_fills[LIGHTER], 4)
         self.assertGreaterEqual(result.exchange_fills[EXTENDED], 4)
         self.assertEqual(result.exchange_fills, result.recorded_fills)

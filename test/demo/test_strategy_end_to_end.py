@@ -8,7 +8,7 @@ from demo.__main__ import Demo
 
 class PerpetualMarketMakingOnLighterTest(unittest.TestCase):
     def test_market_making_trades_and_hummingbot_agrees_with_the_exchange(self):
-        args = argparse.Namespace(duration=35, pair="ETH-USDC", flow_rate=12.0, keep=False)
+        args = argparse.Namespace(duration=35, pair="ETH-USDC", flow_rate=12.0, keep=False, plot=None)
         summary = asyncio.run(asyncio.wait_for(Demo(args).run_and_summarize(), timeout=150))
 
         self.assertIsNotNone(summary, "the engine did not run")
