@@ -259,6 +259,11 @@ def verify(target: HummingbotTarget) -> List[str]:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["check"]:
+        # The live self-check runs the connectors, so it needs Hummingbot; imported only here.
+        from perp_dex_connectors.check import main as check_main
+        return check_main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="perp-dex-connectors",
         description="Install the lighter_perpetual and extended_perpetual connectors into a Hummingbot installation.")
