@@ -5,9 +5,9 @@ from decimal import Decimal
 from typing import Optional
 
 from pydantic import ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from hummingbot.client.config.config_data_types import BaseConnectorConfigMap
-from hummingbot.client.config.config_validators import validate_bool
 from hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_constants as CONSTANTS
 from hummingbot.core.data_type.trade_fee import TradeFeeSchema
 
@@ -23,6 +23,9 @@ DEFAULT_FEES = TradeFeeSchema(
     buy_percent_fee_deducted_from_returns=False,
 )
 
+DEFAULT_ACCOUNT_TIER = CONSTANTS.ACCOUNT_TIERS[0]
+_YES = ("yes", "y", "true")
+_NO = ("no", "n", "false", "")
 _HEX_KEY = re.compile(rf"^(0x)?[0-9a-fA-F]{{{CONSTANTS.API_PRIVATE_KEY_HEX_LENGTH}}}$")
 _L1_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
@@ -77,21 +80,28 @@ def validate_l1_address(value) -> Optional[str]:
 
 
 def validate_account_tier(value) -> str:
+    answer = "" if value is None else str(value).strip()
+    if not answer:
+        return DEFAULT_ACCOUNT_TIER
     tiers = {tier.lower(): tier for tier in CONSTANTS.ACCOUNT_TIERS}
-    tier = tiers.get(str(value).strip().lower())
+    tier = tiers.get(answer.lower())
     if tier is None:
-        raise ValueError(f"The account tier must be one of {', '.join(CONSTANTS.ACCOUNT_TIERS)}.")
+        raise ValueError(f"The account tier must be one of {', '.join(CONSTANTS.ACCOUNT_TIERS)}, "
+                         f"or empty for {DEFAULT_ACCOUNT_TIER}.")
     return tier
 
 
 def validate_yes_no(value) -> bool:
+    """An empty answer is "no": Hummingbot builds keyless connectors (market data, paper trading, trading-pair lookup)
+    with every unset or false setting replaced by ""."""
     if isinstance(value, bool):
         return value
-    answer = str(value).strip().lower()
-    error = validate_bool(answer)
-    if error:
-        raise ValueError(error)
-    return answer in ("true", "yes", "y")
+    answer = "" if value is None else str(value).strip().lower()
+    if answer in _YES:
+        return True
+    if answer in _NO:
+        return False
+    raise ValueError("Answer yes or no (y, n, true and false work too); an empty answer means no.")
 
 
 _VALIDATORS_BY_SUFFIX = {
@@ -110,20 +120,28 @@ def _field(title: str, what: str, secure: bool = False, default=...):
 
 
 def _cancel_all_on_stop_field():
-    return Field(default=False, json_schema_extra={
-        "prompt": "Cancel every open order of the account (other bots' too) when the connector stops? (yes/no)",
+    # Hummingbot pre-fills a prompt with str(default): None leaves the answer empty (= no) instead of "False".
+    return Field(default=None, json_schema_extra={
+        "prompt": "Cancel every open order of the account (other bots' too) when the connector stops? "
+                  "(yes/no, empty for no)",
         "is_connect_key": True, "prompt_on_new": True})
 
 
 class _LighterConfigMapBase(BaseConnectorConfigMap):
     """Mainnet and testnet maps differ only in field names; each field is validated by its suffix."""
+    # A rejected value (possibly a key) stays out of the validation error's text.
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     @field_validator("*", mode="before")
     @classmethod
     def _validate_by_suffix(cls, value, info: ValidationInfo):
         for suffix, validate in _VALIDATORS_BY_SUFFIX.items():
             if info.field_name.endswith(suffix):
-                return validate(value)
+                try:
+                    return validate(value)
+                except ValueError as error:
+                    # Hummingbot prints the error's "msg": a ValueError's reads "Value error, <reason>".
+                    raise PydanticCustomError("invalid_setting", "{reason}", {"reason": str(error)})
         return value
 
 
@@ -136,8 +154,8 @@ class LighterPerpetualConfigMap(_LighterConfigMapBase):
     lighter_perpetual_api_key_index: int = _field("Lighter", f"API key index (0-{CONSTANTS.MAX_API_KEY_INDEX})")
     lighter_perpetual_account_index: int = _field("Lighter", "account index (main account or sub-account)")
     lighter_perpetual_l1_address: str = _field("Lighter", "L1 address (optional, checks the account owner)", default="")
-    lighter_perpetual_account_tier: str = _field("Lighter", f"account tier ({_TIERS})", default="Standard")
-    lighter_perpetual_cancel_all_on_stop: bool = _cancel_all_on_stop_field()
+    lighter_perpetual_account_tier: str = _field("Lighter", f"account tier ({_TIERS})", default=DEFAULT_ACCOUNT_TIER)
+    lighter_perpetual_cancel_all_on_stop: Optional[bool] = _cancel_all_on_stop_field()
     model_config = ConfigDict(title=CONSTANTS.DEFAULT_DOMAIN)
 
 
@@ -157,8 +175,8 @@ class LighterPerpetualTestnetConfigMap(_LighterConfigMapBase):
     lighter_perpetual_testnet_account_index: int = _field("Lighter testnet", "account index")
     lighter_perpetual_testnet_l1_address: str = _field("Lighter testnet", "L1 address (optional)", default="")
     lighter_perpetual_testnet_account_tier: str = _field("Lighter testnet", f"account tier ({_TIERS})",
-                                                         default="Standard")
-    lighter_perpetual_testnet_cancel_all_on_stop: bool = _cancel_all_on_stop_field()
+                                                         default=DEFAULT_ACCOUNT_TIER)
+    lighter_perpetual_testnet_cancel_all_on_stop: Optional[bool] = _cancel_all_on_stop_field()
     model_config = ConfigDict(title=CONSTANTS.TESTNET_DOMAIN)
 
 

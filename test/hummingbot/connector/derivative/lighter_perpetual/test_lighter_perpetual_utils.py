@@ -44,12 +44,19 @@ class LighterPerpetualConfigMapTest(unittest.TestCase):
             field = f"{domain}_cancel_all_on_stop"
             self.assertFalse(getattr(adapter, field))
             self.assertTrue(adapter.get_client_data(field).prompt_on_new)
-            for answer, expected in (("Yes", True), ("n", False), (True, True)):
+            for answer, expected in (("Yes", True), ("n", False), (True, True), ("", False), (None, False)):
                 setattr(adapter, field, answer)
                 self.assertIs(expected, getattr(adapter, field))
             with self.assertRaises(ConfigValidationError) as error:
                 setattr(adapter, field, "maybe")
-            self.assertIn("Invalid value, please choose value from", str(error.exception))
+            self.assertEqual("Answer yes or no (y, n, true and false work too); an empty answer means no.",
+                             str(error.exception))
+
+    def test_constructor_answers_match_the_prompt_answers(self):
+        for answer, expected in (("", False), (None, False), ("no", False), ("Y", True), ("true", True)):
+            self.assertIs(expected, utils.validate_yes_no(answer))
+        with self.assertRaises(ValueError):
+            utils.validate_yes_no("maybe")
 
     def test_secrets_are_masked_in_prompts_and_listings_on_every_domain(self):
         for domain, adapter in self.adapters():
