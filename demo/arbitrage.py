@@ -167,7 +167,7 @@ class ArbitrageDemo:
         password = secrets.token_urlsafe(16)
         keys = {
             LIGHTER: {"api_private_key": lighter_key, "api_key_index": key_index, "account_index": lighter_account},
-            EXTENDED: {"api_key": extended_account.api_key, "stark_private_key": extended_account.stark_private_key,
+            EXTENDED: {"api_secret": extended_account.api_key, "stark_private_key": extended_account.stark_private_key,
                        "stark_public_key": extended_account.stark_public_key, "vault": extended_account.vault},
         }
         for connector, connector_keys in keys.items():

@@ -164,7 +164,7 @@ class ConnectCliTest(unittest.TestCase):
     @classmethod
     def extended_keys(cls, **changes) -> dict:
         account = cls.extended_account
-        keys = {"api_key": account.api_key, "stark_private_key": account.stark_private_key,
+        keys = {"api_secret": account.api_key, "stark_private_key": account.stark_private_key,
                 "stark_public_key": account.stark_public_key, "vault": account.vault, **changes}
         return {f"{EXTENDED}_{suffix}": value for suffix, value in keys.items()}
 
@@ -178,7 +178,7 @@ class ConnectCliTest(unittest.TestCase):
                                     **home.check(EXTENDED, connections=True)}
         results["extended_unreachable"] = home.check(EXTENDED, env=dead)
         for case, changes, connections in (
-                ("extended_unknown_api_key", {"api_key": cls.unknown_api_key}, True),
+                ("extended_unknown_api_key", {"api_secret": cls.unknown_api_key}, True),
                 ("extended_mismatched_stark_keys", {"stark_public_key": cls.extended_other_account.stark_public_key},
                  False)):
             connect = home.hbot("connect", EXTENDED, "--keys-stdin", "--replace", keys=cls.extended_keys(**changes))
@@ -218,11 +218,11 @@ class ConnectCliTest(unittest.TestCase):
                              table_rows(connections.stdout))
 
     def assert_invalid_field(self, case: str, field: str, sentence: str):
-        """The validator's sentence, behind Hummingbot's "invalid value for <field>:" and pydantic's "Value error,"."""
+        """The validator's sentence, behind Hummingbot's "invalid value for <field>:"."""
         connect = self.results[case]["connect"]
         self.assertEqual(4, connect.returncode)
         self.assertEqual("", connect.stdout)
-        self.assertEqual([f"Error: invalid value for {field}: Value error, {sentence} (code 4)"],
+        self.assertEqual([f"Error: invalid value for {field}: {sentence} (code 4)"],
                          connect.stderr.splitlines())
 
     # ----- Lighter -----

@@ -103,7 +103,7 @@ class PerpetualMarketMakingOnExtendedTest(unittest.IsolatedAsyncioTestCase):
         self._tmp.cleanup()
 
     def write_configs(self, password: str):
-        keys = {"api_key": self.account.api_key, "stark_private_key": self.account.stark_private_key,
+        keys = {"api_secret": self.account.api_key, "stark_private_key": self.account.stark_private_key,
                 "stark_public_key": self.account.stark_public_key, "vault": self.account.vault}
         setup = subprocess.run(
             [sys.executable, "-m", "demo.hb_setup", CONNECTOR, "-", f"{BOT}.yml", json.dumps(strategy_config())],

@@ -64,7 +64,7 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
 
     def __init__(
             self,
-            extended_perpetual_api_key: str = "",
+            extended_perpetual_api_secret: str = "",
             extended_perpetual_stark_private_key: str = "",
             extended_perpetual_stark_public_key: str = "",
             extended_perpetual_vault: Any = 0,
@@ -74,7 +74,7 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             trading_required: bool = True,
             domain: str = CONSTANTS.DEFAULT_DOMAIN,
     ):
-        self._api_key = _plain(extended_perpetual_api_key)
+        self._api_key = _plain(extended_perpetual_api_secret)
         self._trading_pairs = trading_pairs or []
         self._trading_required = trading_required
         self._domain = domain

@@ -3,7 +3,8 @@ import json
 import re
 from decimal import Decimal
 
-from pydantic import ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+from pydantic import AliasChoices, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from hummingbot.client.config.config_data_types import BaseConnectorConfigMap
 from hummingbot.connector.derivative.extended_perpetual import extended_perpetual_constants as CONSTANTS
@@ -70,33 +71,48 @@ def validate_vault(value) -> int:
 
 
 _VALIDATORS_BY_SUFFIX = {
-    "_api_key": validate_api_key,
+    "_api_secret": validate_api_key,
     "_stark_private_key": validate_stark_private_key,
     "_stark_public_key": validate_stark_public_key,
     "_vault": validate_vault,
 }
 
 
-def _field(title: str, what: str, secure: bool = False):
+def _field(title: str, what: str, secure: bool = False, **kwargs):
     return Field(default=..., json_schema_extra={
-        "prompt": f"Enter your {title} {what}", "is_secure": secure, "is_connect_key": True, "prompt_on_new": True})
+        "prompt": f"Enter your {title} {what}", "is_secure": secure, "is_connect_key": True, "prompt_on_new": True},
+        **kwargs)
+
+
+def _api_key_field(domain: str, title: str):
+    # Hummingbot's `connect` prints the stored value of the first field whose name contains "api_key" in clear
+    # ("replace your existing ... API key <value>?"): Extended's API key, a secret, is stored as <domain>_api_secret.
+    # Files written under the former name still load.
+    return _field(title, "API key", secure=True,
+                  validation_alias=AliasChoices(f"{domain}_api_secret", f"{domain}_api_key"))
 
 
 class _ExtendedConfigMapBase(BaseConnectorConfigMap):
     """Mainnet and testnet maps differ only in field names; each field is validated by its suffix."""
+    # A rejected value (possibly a key) stays out of the validation error's text.
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     @field_validator("*", mode="before")
     @classmethod
     def _validate_by_suffix(cls, value, info: ValidationInfo):
         for suffix, validate in _VALIDATORS_BY_SUFFIX.items():
             if info.field_name.endswith(suffix):
-                return validate(value)
+                try:
+                    return validate(value)
+                except ValueError as error:
+                    # Hummingbot prints the error's "msg": a ValueError's reads "Value error, <reason>".
+                    raise PydanticCustomError("invalid_setting", "{reason}", {"reason": str(error)})
         return value
 
 
 class ExtendedPerpetualConfigMap(_ExtendedConfigMapBase):
     connector: str = CONSTANTS.DEFAULT_DOMAIN
-    extended_perpetual_api_key: SecretStr = _field("Extended", "API key", secure=True)
+    extended_perpetual_api_secret: SecretStr = _api_key_field(CONSTANTS.DEFAULT_DOMAIN, "Extended")
     extended_perpetual_stark_private_key: SecretStr = _field("Extended", "Stark private key", secure=True)
     extended_perpetual_stark_public_key: str = _field("Extended", "Stark public key")
     extended_perpetual_vault: int = _field("Extended", "vault number (collateral position id)")
@@ -113,7 +129,7 @@ OTHER_DOMAINS_DEFAULT_FEES = {CONSTANTS.TESTNET_DOMAIN: DEFAULT_FEES}
 
 class ExtendedPerpetualTestnetConfigMap(_ExtendedConfigMapBase):
     connector: str = CONSTANTS.TESTNET_DOMAIN
-    extended_perpetual_testnet_api_key: SecretStr = _field("Extended testnet", "API key", secure=True)
+    extended_perpetual_testnet_api_secret: SecretStr = _api_key_field(CONSTANTS.TESTNET_DOMAIN, "Extended testnet")
     extended_perpetual_testnet_stark_private_key: SecretStr = _field("Extended testnet", "Stark private key",
                                                                      secure=True)
     extended_perpetual_testnet_stark_public_key: str = _field("Extended testnet", "Stark public key")

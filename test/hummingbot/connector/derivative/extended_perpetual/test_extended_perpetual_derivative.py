@@ -215,7 +215,8 @@ class ExtendedPerpetualDerivativeTests(helpers.IsolatedConnections,
 
     def create_exchange_instance(self):
         return ExtendedPerpetualDerivative(
-            extended_perpetual_api_key=helpers.API_KEY, extended_perpetual_stark_private_key=helpers.STARK_PRIVATE_KEY,
+            extended_perpetual_api_secret=helpers.API_KEY,
+            extended_perpetual_stark_private_key=helpers.STARK_PRIVATE_KEY,
             extended_perpetual_stark_public_key=helpers.STARK_PUBLIC_KEY, extended_perpetual_vault=helpers.VAULT,
             trading_pairs=[self.trading_pair])
 

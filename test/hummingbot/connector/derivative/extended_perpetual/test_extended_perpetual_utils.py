@@ -24,20 +24,20 @@ class ExtendedPerpetualConfigMapTest(unittest.TestCase):
 
     def test_valid_input_builds_the_map(self):
         for domain, adapter in self.adapters():
-            setattr(adapter, f"{domain}_api_key", API_KEY)
+            setattr(adapter, f"{domain}_api_secret", API_KEY)
             setattr(adapter, f"{domain}_stark_private_key", STARK_PRIVATE_KEY)
             setattr(adapter, f"{domain}_stark_public_key", STARK_PUBLIC_KEY)
             setattr(adapter, f"{domain}_vault", "10002")
             self.assertEqual(10002, getattr(adapter, f"{domain}_vault"))
-            self.assertIsInstance(getattr(adapter, f"{domain}_api_key"), SecretStr)
+            self.assertIsInstance(getattr(adapter, f"{domain}_api_secret"), SecretStr)
             self.assertEqual(STARK_PRIVATE_KEY, getattr(adapter, f"{domain}_stark_private_key").get_secret_value())
 
     def test_secrets_are_masked_on_every_domain(self):
         for domain, adapter in self.adapters():
-            self.assertTrue(adapter.is_secure(f"{domain}_api_key"), domain)
+            self.assertTrue(adapter.is_secure(f"{domain}_api_secret"), domain)
             self.assertTrue(adapter.is_secure(f"{domain}_stark_private_key"), domain)
             self.assertFalse(adapter.is_secure(f"{domain}_stark_public_key"), domain)
-            setattr(adapter, f"{domain}_api_key", API_KEY)
+            setattr(adapter, f"{domain}_api_secret", API_KEY)
             setattr(adapter, f"{domain}_stark_private_key", STARK_PRIVATE_KEY)
             printed = " ".join(str(item.printable_value) for item in adapter.traverse(secure=True))
             self.assertNotIn(API_KEY, printed)
@@ -57,7 +57,7 @@ class ExtendedPerpetualConfigMapTest(unittest.TestCase):
     def test_bad_api_key_and_vault(self):
         for domain, adapter in self.adapters():
             with self.assertRaises(ConfigValidationError) as error:
-                setattr(adapter, f"{domain}_api_key", "short key")
+                setattr(adapter, f"{domain}_api_secret", "short key")
             self.assertIn("API key must be the 16 to 128 letters and digits", str(error.exception))
             for vault in ("0", "-3", "abc"):
                 with self.assertRaises(ConfigValidationError) as error:
@@ -71,10 +71,10 @@ class EncryptedConfigFileTest(unittest.TestCase):
         from hummingbot.client.config.config_crypt import ETHKeyFileSecretManger
         secrets_manager = ETHKeyFileSecretManger("a password")
         loaded = utils.ExtendedPerpetualConfigMap.model_validate({
-            "extended_perpetual_api_key": secrets_manager.encrypt_secret_value("a", API_KEY),
+            "extended_perpetual_api_secret": secrets_manager.encrypt_secret_value("a", API_KEY),
             "extended_perpetual_stark_private_key": secrets_manager.encrypt_secret_value("b", STARK_PRIVATE_KEY),
             "extended_perpetual_stark_public_key": STARK_PUBLIC_KEY, "extended_perpetual_vault": 10002})
-        self.assertTrue(loaded.extended_perpetual_api_key.get_secret_value().startswith("7b22"))
+        self.assertTrue(loaded.extended_perpetual_api_secret.get_secret_value().startswith("7b22"))
         with self.assertRaises(ConfigValidationError):
             ClientConfigAdapter(loaded).extended_perpetual_stark_private_key = "not a key"
 
