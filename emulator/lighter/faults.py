@@ -12,9 +12,14 @@ WS sendtx) or "*" for every request, and can be limited to the next `count` matc
     ex.faults.rest_index_delay_ms = 2000                   # new orders hidden from REST order lists
     ex.faults.close_websockets()                           # server closes every WS connection
     ex.faults.answer_ids = False                           # WS sendtx answers stop echoing the request id
+    ex.faults.add("tx:14", code=23000, disconnect=True)   # over WS: refused with that code, then the socket closed
+    ex.faults.add("tx:14", hold_ms=11000)                 # over WS: held, then executed even if the client left
+    ex.faults.nonce_error = (400, "invalid nonce")         # every nonce error answered this way (lighter-python #60)
+    ex.faults.error_object = True                          # WS errors as {"error": {code, message}, "id"}
+    ex.faults.next_nonce_lag_ms = 350                      # /nextNonce shows executions this much later
 """
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 
 @dataclass
@@ -24,6 +29,12 @@ class FaultRule:
     timeout_ms: int = 0
     count: Optional[int] = None
     hits: int = 0
+    # Lighter result code to refuse with (WS sendtx), e.g. 23000 too many requests, 21506 too many pending txs.
+    code: Optional[int] = None
+    # Close the WS connection once the answer is sent (inferred: how the venue may treat a client over its quota).
+    disconnect: bool = False
+    # WS sendtx: answered, and executed, this long after it arrived, whether or not the connection is still open.
+    hold_ms: int = 0
 
 
 class Faults:
@@ -31,13 +42,22 @@ class Faults:
         self.rules: Dict[str, FaultRule] = {}
         self.rest_index_delay_ms = 0
         self.answer_ids = True
+        self._reset_answers()
         self._nonce_errors = 0
         self._book_skips: Dict[int, int] = {}
         self._ws_closer: Optional[Callable[[], None]] = None
 
+    def _reset_answers(self):
+        # (code, message) of every nonce error; None: the venue's usual 21104.
+        self.nonce_error: Optional[Tuple[int, str]] = None
+        self.error_object = False
+        self.next_nonce_lag_ms = 0
+
     def add(self, target: str, latency_ms: int = 0, status: Optional[int] = None, timeout_ms: int = 0,
-            count: Optional[int] = None) -> FaultRule:
-        rule = FaultRule(latency_ms=latency_ms, status=status, timeout_ms=timeout_ms, count=count)
+            count: Optional[int] = None, code: Optional[int] = None, disconnect: bool = False,
+            hold_ms: int = 0) -> FaultRule:
+        rule = FaultRule(latency_ms=latency_ms, status=status, timeout_ms=timeout_ms, count=count, code=code,
+                         disconnect=disconnect, hold_ms=hold_ms)
         self.rules[target] = rule
         return rule
 
@@ -48,6 +68,7 @@ class Faults:
             self._book_skips.clear()
             self.rest_index_delay_ms = 0
             self.answer_ids = True
+            self._reset_answers()
         else:
             self.rules.pop(target, None)
 

@@ -387,7 +387,7 @@ class RestApi:
         key = self._account(account_index).api_keys.get(key_index)
         if key is None:
             raise LighterError(C.API_KEY_NOT_FOUND)
-        return json_response({"code": C.OK_CODE, "nonce": key.next_nonce})
+        return json_response({"code": C.OK_CODE, "nonce": self.ex.txs.reported_next_nonce(account_index, key)})
 
     async def api_keys(self, request: web.Request) -> web.Response:
         account_index = int_param(request, "account_index", low=0)

@@ -2,14 +2,17 @@
 
 The Schnorr signature itself is not verified (that would need the ECgFp5 crypto); its encoding is, and
 so are the account, API key, ExpiredAt, nonce and every order field, with the venue's result codes.
-A rejected transaction does not consume its nonce.
+A rejected transaction does not consume its nonce. /nextNonce counts executed transactions; with
+`faults.next_nonce_lag_ms` it shows each execution that much later, as the venue's sequencer executes a transaction
+some time after its API accepted it (lighter-python's ApiNonceManager advises waiting at least 350 ms).
 """
 import base64
 import binascii
 import hashlib
 import json
+from collections import deque
 from dataclasses import replace
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Deque, Dict, List, Optional, Tuple
 
 from emulator.lighter import constants as C
 from emulator.lighter.engine import Events, MatchingEngine
@@ -91,6 +94,26 @@ class TxProcessor:
         self.state = state
         self.engine = engine
         self.faults = faults
+        # (account, API key) -> [next nonce /nextNonce shows, executions not shown yet as (visible at ms, next nonce)]
+        self._lagging: Dict[Tuple[int, int], list] = {}
+
+    def reported_next_nonce(self, account_index: int, key: ApiKey) -> int:
+        """What /nextNonce answers: the next nonce after the executions old enough to be seen."""
+        lagging = self._lagging.get((account_index, key.api_key_index))
+        if lagging is None:
+            return key.next_nonce
+        pending: Deque[Tuple[int, int]] = lagging[1]
+        now = now_ms()
+        while pending and pending[0][0] <= now:
+            lagging[0] = pending.popleft()[1]
+        if not pending:
+            del self._lagging[(account_index, key.api_key_index)]
+        return lagging[0]
+
+    def _record_execution(self, tx: DecodedTx):
+        if self.faults.next_nonce_lag_ms:
+            lagging = self._lagging.setdefault((tx.account.index, tx.key.api_key_index), [tx.nonce, deque()])
+            lagging[1].append((now_ms() + self.faults.next_nonce_lag_ms, tx.nonce + 1))
 
     def send(self, tx_type: Any, tx_info: Any, events: Events) -> str:
         tx = decode(tx_type, tx_info)
@@ -134,13 +157,14 @@ class TxProcessor:
             raise LighterError(C.API_KEY_NOT_FOUND)
         if info["ExpiredAt"] <= now_ms():
             raise LighterError(C.INVALID_EXPIRY, detail="ExpiredAt")
+        nonce_error = self.faults.nonce_error or C.INVALID_NONCE
         if self.faults.take_nonce_error():
-            raise LighterError(C.INVALID_NONCE)
+            raise LighterError(nonce_error)
         if tx.skip_nonce:
             if not key.next_nonce - 1 < tx.nonce < C.TWO_POW_47:
-                raise LighterError(C.INVALID_NONCE)
+                raise LighterError(nonce_error)
         elif tx.nonce != key.next_nonce:
-            raise LighterError(C.INVALID_NONCE)
+            raise LighterError(nonce_error)
         tx.account, tx.key = account, key
 
     def _apply(self, tx: DecodedTx, events: Events):
@@ -153,6 +177,7 @@ class TxProcessor:
         }[tx.tx_type]
         commit = handler(tx)
         # only a fully validated tx consumes its nonce and a block; then it executes
+        self._record_execution(tx)
         tx.key.next_nonce = tx.nonce + 1
         self.state.block_height += 1
         commit(events)

@@ -25,6 +25,12 @@ PRIVATE_CHANNELS = ("account_all", "account_all_orders", "account_all_trades", "
                     "account_all_assets", "user_stats")
 TRADE_REPLAY = 50
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+# Messages of the refusals a fault can answer with. 23000 is in constants; 21506's text is inferred from its name.
+REFUSAL_MESSAGES = {C.TOO_MANY_REQUESTS[0]: C.TOO_MANY_REQUESTS[1], 21506: "too many pending txs"}
+# Close code after a refusal that ends the connection (inferred: the venue's is not documented).
+REFUSAL_CLOSE_CODE = WSCloseCode.TRY_AGAIN_LATER
+# Queued after an answer, the writer closes the connection once everything before it was sent.
+_CLOSE = object()
 
 
 def dumps(payload: dict) -> str:
@@ -52,10 +58,13 @@ class Connection:
         self.writer: Optional[asyncio.Task] = None
         self.reader: Optional[asyncio.Task] = None
 
-    def send(self, text: str):
+    def send(self, text):
         if not self.closed:
             self.queue.append(text)
             self.wakeup.set()
+
+    def close_after_sent(self):
+        self.send(_CLOSE)
 
     async def run_writer(self):
         try:
@@ -64,7 +73,11 @@ class Connection:
                 self.wakeup.clear()
                 queue = self.queue
                 while queue:
-                    await self.ws.send_str(queue.popleft())
+                    text = queue.popleft()
+                    if text is _CLOSE:
+                        await self.ws.close(code=REFUSAL_CLOSE_CODE)
+                        return
+                    await self.ws.send_str(text)
         except (ConnectionResetError, RuntimeError):
             self.closed = True
 
@@ -223,30 +236,69 @@ class WsHub:
 
     async def _send_tx(self, conn: Connection, kind: str, data):
         data = data if isinstance(data, dict) else {}
-        reply = {"type": kind, "id": data.get("id")} if self.faults.answer_ids else {"type": kind}
+        request_id = data.get("id") if self.faults.answer_ids else None
         events = Events()
+        disconnect = False
         try:
             if kind == "jsonapi/sendtx":
                 tx_types, tx_infos = [data.get("tx_type")], [data.get("tx_info")]
             else:
                 tx_types, tx_infos = _json_list(data.get("tx_types")), _json_list(data.get("tx_infos"))
-            for rule in self.faults.take([f"tx:{tx_type}" for tx_type in tx_types]):
+            rules = self.faults.take([f"tx:{tx_type}" for tx_type in tx_types])
+            disconnect = any(rule.disconnect for rule in rules)
+            for rule in rules:
                 if rule.latency_ms:
                     await asyncio.sleep(rule.latency_ms / 1000)
                 if rule.timeout_ms:
                     return  # lost: never executed, never answered
                 if rule.status is not None:
                     raise LighterError(C.TOO_MANY_REQUESTS if rule.status == 429 else (rule.status, "internal error"))
-            if kind == "jsonapi/sendtx":
-                tx_hash = self.txs.send(tx_types[0], tx_infos[0], events)
-            else:
-                tx_hash = self.txs.send_batch(tx_types, tx_infos, events)
-            reply.update(code=C.OK_CODE, message=C.RATE_LIMIT_MESSAGE, tx_hash=tx_hash,
-                         predicted_execution_time_ms=self.txs.predicted_execution_time_ms(),
-                         volume_quota_remaining=C.VOLUME_QUOTA)
+                if rule.code is not None:
+                    raise LighterError((rule.code, REFUSAL_MESSAGES.get(rule.code, "internal error")))
+            hold_ms = max((rule.hold_ms for rule in rules), default=0)
+            if hold_ms:
+                # Accepted, then executed late: frames behind it wait, and it executes even if the client leaves.
+                await asyncio.shield(asyncio.ensure_future(
+                    self._execute_held(conn, hold_ms, kind, request_id, tx_types, tx_infos)))
+                return
+            reply = self._execute(kind, request_id, tx_types, tx_infos, events)
         except LighterError as error:
-            reply.update(code=error.code, message=error.message)
+            reply = self._refusal(kind, request_id, error)
         conn.send(dumps(reply))
+        self.publish(events)
+        if disconnect:
+            conn.close_after_sent()
+
+    def _execute(self, kind: str, request_id, tx_types: list, tx_infos: list, events: Events) -> dict:
+        if kind == "jsonapi/sendtx":
+            tx_hash = self.txs.send(tx_types[0], tx_infos[0], events)
+        else:
+            tx_hash = self.txs.send_batch(tx_types, tx_infos, events)
+        reply = {"type": kind, "id": request_id} if self.faults.answer_ids else {"type": kind}
+        reply.update(code=C.OK_CODE, message=C.RATE_LIMIT_MESSAGE, tx_hash=tx_hash,
+                     predicted_execution_time_ms=self.txs.predicted_execution_time_ms(),
+                     volume_quota_remaining=C.VOLUME_QUOTA)
+        return reply
+
+    def _refusal(self, kind: str, request_id, error: LighterError) -> dict:
+        if self.faults.error_object:
+            reply = {"error": {"code": error.code, "message": error.message}}
+            if request_id is not None:
+                reply["id"] = request_id
+            return reply
+        reply = {"type": kind, "id": request_id} if self.faults.answer_ids else {"type": kind}
+        reply.update(code=error.code, message=error.message)
+        return reply
+
+    async def _execute_held(self, conn: Connection, hold_ms: int, kind: str, request_id, tx_types: list,
+                            tx_infos: list):
+        await asyncio.sleep(hold_ms / 1000)
+        events = Events()
+        try:
+            reply = self._execute(kind, request_id, tx_types, tx_infos, events)
+        except LighterError as error:
+            reply = self._refusal(kind, request_id, error)
+        conn.send(dumps(reply))  # nothing is sent once the connection closed
         self.publish(events)
 
     # ---- snapshots ---------------------------------------------------------------------------------------
