@@ -10,10 +10,11 @@ WebSocket of their own: the exchange reads one connection's frames in order, so 
 previous one is answered and nonces still arrive in order. Without that socket they go over REST, one request at a
 time, since concurrent HTTP requests may overtake each other.
 
-After any failure nothing new is sent until every batch in the air has been answered; then the nonce is re-read from
-the exchange, which also tells whether transactions without an answer were executed. Batches refused only because an
-earlier one failed (a nonce error behind a failure) are signed again with fresh nonces: one failure never causes a
-second.
+After any failure nothing new is sent until every frame in the air has been answered (or given up on); then each
+failed frame is decided by one table (DECISIONS), from the kind of its error and whether an earlier frame failed too.
+Where the outcome is unknown the nonce decides, read until it can be trusted: /nextNonce counts the transactions the
+sequencer executed, which trails what the API accepted, so it is read until it covers every accepted transaction and
+stops moving. One failure never causes a second: what never ran only because of it is signed again.
 """
 import asyncio
 import contextlib
@@ -26,6 +27,7 @@ import traceback
 from collections import OrderedDict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Callable, Deque, Dict, List, Optional, Set, Tuple
 
 from hummingbot.connector.derivative.lighter_perpetual import (
@@ -45,10 +47,29 @@ _SIGNER_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lighter-s
 SEND_TIMEOUT = 10.0
 # After the transaction WebSocket could not be opened, REST carries transactions this long before the next try.
 SOCKET_RETRY_INTERVAL = 60.0
-# Before the nonce decides frames that got no answer, in seconds.
-UNANSWERED_GRACE = 1.0
+# After it opened but stopped answering (SEND_TIMEOUT), REST carries transactions this long before it is reopened.
+STALLED_SOCKET_PAUSE = 15.0
 # How long stopping waits for answers to frames in the air, in seconds.
 STOP_ANSWER_WAIT = 2.0
+# /nextNonce is trusted once it covers every accepted transaction and has not moved for this long, in seconds. After
+# answers went missing it waits longer: a frame the exchange received just before the connection was given up on may
+# still be accepted and executed. Both are inferred: lighter-python's ApiNonceManager advises at least 350 ms between
+# execution and reuse of a key; 2 s also covers a frame executed 1 s after its 10 s timeout.
+EXECUTION_SETTLE = 0.5
+UNANSWERED_SETTLE = 2.0
+NONCE_POLL_INTERVAL = 0.25
+# However busy the key, the nonce read after this long (since the first read) is the one used.
+SETTLE_LIMIT = 30.0
+# A /nextNonce read that fails (429, connection error, timeout) is retried after these pauses, for at most
+# NONCE_READ_PATIENCE seconds in all; only then does what waits for it fail.
+NONCE_READ_BACKOFF = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+NONCE_READ_PATIENCE = 30.0
+# Pause before a transaction refused as "too many requests" (23000) or "too many pending txs" (21506) leaves again,
+# by how many times it was signed; after the last it fails (about 15 s in all: an order that cannot leave within that
+# is better reported failed than left pending).
+BUSY_BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)
+# A transaction is signed at most this many times (nonce errors behind failures, back-offs).
+MAX_SIGN_ATTEMPTS = len(BUSY_BACKOFF) + 1
 _KEY_SHAPE = re.compile(rf"(0x)?[0-9a-fA-F]{{{CONSTANTS.API_PRIVATE_KEY_HEX_LENGTH}}}")
 _BAD_KEY_MESSAGE = ("The Lighter API private key is not a valid key; copy it again from the API key you created on "
                     "Lighter.")
@@ -66,6 +87,50 @@ class LighterKeyError(LighterTransactionError):
     """The API key cannot be used: malformed, or not registered for the account."""
 
 
+class TxErrorKind(Enum):
+    """Why a frame of transactions was not accepted."""
+    NONCE = "nonce"            # refused for its nonce: not executed, nonce not consumed
+    BUSY = "busy"              # too many requests / pending transactions: not executed, try again later
+    KEY = "key"                # the API key is unknown or invalid for the account
+    REFUSED = "refused"        # any other code; a batch may have been executed up to the refused transaction
+    UNANSWERED = "unanswered"  # no usable answer (timeout, connection lost, HTTP 429/5xx): executed or not
+
+
+def classify(code: Optional[int], message: str) -> TxErrorKind:
+    """The kind of an answer that is not CODE_OK. A nonce error is recognised by its code or by its text, whatever
+    the code: the exchange has answered {"code": 400, "message": "invalid nonce"} too (lighter-python issue #60)."""
+    if code is None:
+        return TxErrorKind.UNANSWERED
+    if code in CONSTANTS.NONCE_ERROR_CODES or "invalid nonce" in message.lower():
+        return TxErrorKind.NONCE
+    if code in CONSTANTS.BUSY_CODES:
+        return TxErrorKind.BUSY
+    if code in CONSTANTS.KEY_ERROR_CODES:
+        return TxErrorKind.KEY
+    return TxErrorKind.REFUSED
+
+
+class Action(Enum):
+    FAIL = "fail"
+    SIGN_AGAIN = "sign again with a fresh nonce"
+    BACK_OFF = "sign again after a pause"
+    EXECUTED_OR_FAIL = "executed ones accepted; of the rest, the one at the nonce fails and those after it sign " \
+                       "again, or all fail if none was executed"
+    EXECUTED_OR_SIGN_AGAIN = "executed ones accepted, the rest sign again"
+
+
+# What becomes of a failed frame's transactions. "Behind" means a frame sent earlier failed too: a nonce error, or a
+# frame that got no answer and was not executed, is then explained by that failure alone.
+#                          first failure                  behind an earlier failure
+DECISIONS = {
+    TxErrorKind.NONCE:      (Action.FAIL,               Action.SIGN_AGAIN),
+    TxErrorKind.BUSY:       (Action.BACK_OFF,           Action.BACK_OFF),
+    TxErrorKind.KEY:        (Action.FAIL,               Action.FAIL),
+    TxErrorKind.REFUSED:    (Action.EXECUTED_OR_FAIL,   Action.EXECUTED_OR_FAIL),
+    TxErrorKind.UNANSWERED: (Action.EXECUTED_OR_FAIL,   Action.EXECUTED_OR_SIGN_AGAIN),
+}
+
+
 # A signing call receives the SDK's SignerClient, the nonce and the API key index and returns the SDK's 4-tuple
 # (tx_type, tx_info, tx_hash, error).
 SignCall = Callable[[Any, int, int], Tuple[Optional[int], Optional[str], Optional[str], Optional[str]]]
@@ -75,26 +140,36 @@ SignCall = Callable[[Any, int, int], Tuple[Optional[int], Optional[str], Optiona
 class _PendingTx:
     sign: SignCall
     future: asyncio.Future
+    # Submission order: transactions signed again keep their place.
+    index: int = 0
     nonce: int = -1
     tx_type: int = 0
     tx_info: str = ""
     tx_hash: str = ""
+    attempts: int = 0
 
 
 @dataclass
 class _Flight:
     """Transactions sent in one frame, waiting for the exchange's answer."""
     txs: List[_PendingTx]
+    seq: int
     timer: asyncio.TimerHandle
 
 
 @dataclass
-class _Undecided:
-    """Transactions whose outcome the re-read nonce decides: no answer came, or their batch was refused (a batch may
-    have been executed up to the transaction the exchange refused)."""
+class _Failed:
+    """A frame that was not accepted, waiting for its decision; `seq` is the order frames left in."""
     txs: List[_PendingTx]
+    seq: int
+    kind: TxErrorKind
     error: LighterTransactionError
-    refused: bool
+
+    @property
+    def never_executed(self) -> bool:
+        """Refused at the API, which does not consume nonces, before any of it could run."""
+        return self.kind in (TxErrorKind.NONCE, TxErrorKind.BUSY, TxErrorKind.KEY) or (
+            self.kind is TxErrorKind.REFUSED and len(self.txs) == 1)
 
 
 class LighterTransactionClient:
@@ -116,20 +191,24 @@ class LighterTransactionClient:
         self._signer = None
         self._nonce_manager = None
         self._nonce_stale = True
+        # How long the nonce must stay still before a stale one is trusted (see _settled_nonce).
+        self._stale_settle = 0.0
         # Queued transactions; `_resend` holds those to sign again, which go first, in their original order.
         self._queue: Deque[_PendingTx] = deque()
         self._resend: List[_PendingTx] = []
+        self._submissions = itertools.count()
         self._wakeup = asyncio.Event()
         self._dispatcher: Optional[asyncio.Task] = None
         self._ready = asyncio.Event()
         # Frames sent on the socket and not answered yet, in the order they left.
         self._flights: "OrderedDict[str, _Flight]" = OrderedDict()
         self._request_ids = itertools.count(1)
-        self._undecided: List[_Undecided] = []
-        # Set when a transaction in the air failed: later nonce errors then only mean "not executed because of it".
-        self._failure_in_the_air = False
-        # When that first failure was a refusal, its first nonce is the one the exchange expects next.
-        self._refused_nonce: Optional[int] = None
+        self._frame_seqs = itertools.count()
+        # Frames not accepted since the last recovery, and whether a frame was accepted after one of them.
+        self._failed: List[_Failed] = []
+        self._accepted_after_failure = False
+        # One past the highest nonce the exchange accepted: /nextNonce reaches it once they all executed.
+        self._accepted_floor = 0
         self._socket: Optional[WSAssistant] = None
         self._socket_reader: Optional[asyncio.Task] = None
         self._socket_retry_at = 0.0
@@ -208,13 +287,12 @@ class LighterTransactionClient:
         socket = self._abandon_socket("The connector stopped")
         if socket is not None:
             await socket.disconnect()
-        self._fail(self._resend + list(self._queue) + [tx for group in self._undecided for tx in group.txs], stopped)
-        self._resend, self._undecided = [], []
+        self._fail(self._resend + list(self._queue) + [tx for group in self._failed for tx in group.txs], stopped)
+        self._resend, self._failed = [], []
         self._queue.clear()
-        self._failure_in_the_air = False
-        self._refused_nonce = None
+        self._accepted_after_failure = False
         self._signer = None
-        self._nonce_stale = True
+        self._nonce_stale, self._stale_settle = True, 0.0
 
     async def _flights_landed(self):
         while self._flights:
@@ -247,7 +325,7 @@ class LighterTransactionClient:
         """Queues one transaction; returns its hash once the exchange accepted it, or raises LighterTransactionError."""
         self._ensure_dispatcher()
         future = asyncio.get_running_loop().create_future()
-        self._queue.append(_PendingTx(sign=sign, future=future))
+        self._queue.append(_PendingTx(sign=sign, future=future, index=next(self._submissions)))
         self._wakeup.set()
         return await future
 
@@ -287,7 +365,7 @@ class LighterTransactionClient:
         # is read and the socket opened now rather than in front of the first order.
         try:
             await self._ensure_signer()
-            await self._resync_nonce()
+            self._set_next_nonce(await self.fetch_next_nonce())
             await self._transaction_socket()
         except asyncio.CancelledError:
             raise
@@ -309,12 +387,14 @@ class LighterTransactionClient:
                 self.logger().error(f"Unexpected error sending Lighter transactions: "
                                     f"{self._scrub(traceback.format_exc())}")
                 self._fail(batch, LighterTransactionError(f"Unexpected error: {self._scrub(str(e))}"))
-                self._nonce_stale = True
+                self._nonce_stale, self._stale_settle = True, EXECUTION_SETTLE
 
     async def _next_batch(self) -> List[_PendingTx]:
         while True:
-            if self._undecided and not self._flights:
+            if self._failed:
                 await self._recover()
+            elif self._nonce_stale and (self._resend or self._queue):
+                await self._resync()
             elif self._resend or self._queue:
                 break
             else:
@@ -326,12 +406,9 @@ class LighterTransactionClient:
                 while queued != len(self._queue) and len(self._queue) < CONSTANTS.MAX_TX_PER_BATCH:
                     queued = len(self._queue)
                     await asyncio.sleep(0)
-        # Transactions to send again keep their old nonce until signed again: it gives their original order.
-        self._resend.sort(key=lambda tx: tx.nonce)
+        self._resend.sort(key=lambda tx: tx.index)
         batch = [tx for tx in self._resend[:CONSTANTS.MAX_TX_PER_BATCH] if not tx.future.done()]
         del self._resend[:CONSTANTS.MAX_TX_PER_BATCH]
-        for tx in batch:
-            tx.nonce = -1
         while len(batch) < CONSTANTS.MAX_TX_PER_BATCH and self._queue and not self._resend:
             tx = self._queue.popleft()
             if not tx.future.done():  # its submitter gave up before it was signed
@@ -343,69 +420,146 @@ class LighterTransactionClient:
             return
         await self._ensure_signer()
         socket = await self._transaction_socket()
-        if self._nonce_stale:
-            failure = await self._recover()
-            if failure:
-                raise LighterTransactionError(failure)
+        if self._failed or self._nonce_stale:
+            # A failure was reported meanwhile: these wait for its recovery, in their place.
+            self._resend.extend(txs)
+            return
         for tx, error in await self._on_signer_thread(self._sign_batch, txs):
             self._fail([tx], LighterTransactionError(f"The signer refused the transaction: {self._scrub(error)}"))
         signed = [tx for tx in txs if tx.nonce >= 0]
         if not signed:
             return
+        seq = next(self._frame_seqs)
         if socket is not None and self._socket is socket:
-            await self._send_frame(socket, signed)
+            await self._send_frame(socket, signed, seq)
         else:
-            self._conclude(signed, *(await self._send_rest(signed)))
+            self._conclude(signed, seq, *(await self._send_rest(signed)))
 
-    async def _recover(self) -> Optional[str]:
-        """Waits until no frame is in the air, then re-reads the nonce: it tells which undecided transactions were
-        executed, and the next transactions carry the nonce the exchange expects. Returns why that failed, if it did
-        (the nonce stays stale, so the next batch tries again)."""
+    # --- recovery -------------------------------------------------------------------------------------------------
+
+    async def _recover(self):
+        """Waits until no frame is in the air, then decides every failed frame (DECISIONS). The nonce is read now
+        only if an outcome depends on it; otherwise before the next transaction is signed."""
         await self._flights_landed()
-        refused_nonce, self._refused_nonce = self._refused_nonce, None
-        self._failure_in_the_air = False
-        # Nothing to decide and the first failure was a refusal: the expected nonce is known without asking.
-        if refused_nonce is not None and not self._undecided:
-            self._nonce_manager.nonce[self._api_key_index] = refused_nonce - 1
-            self._nonce_stale = False
-            return None
-        if any(not group.refused for group in self._undecided):
-            # A frame the exchange received just before its answer was lost may still be executing.
-            await asyncio.sleep(UNANSWERED_GRACE)
-        try:
-            next_nonce = await self._resync_nonce()
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:
-            failure = f"the Lighter nonce could not be re-read ({e.__class__.__name__})"
-            undecided, self._undecided = self._undecided, []
-            for group in undecided:
-                self._fail(group.txs, LighterTransactionError(f"{group.error}; {failure}", group.error.code))
-            return failure[0].upper() + failure[1:]
-        undecided, self._undecided = self._undecided, []
-        for group in undecided:
-            self._decide(group, next_nonce)
-        return None
-
-    def _decide(self, group: _Undecided, next_nonce: int):
-        if not group.refused:
-            # No answer: what the exchange consumed was executed.
-            for tx in group.txs:
-                if tx.nonce < next_nonce:
-                    self._resolve(tx, tx.tx_hash)
-                else:
-                    self._fail([tx], group.error)
-        elif group.txs[0].nonce < next_nonce <= group.txs[-1].nonce:
-            # Executed up to the refused transaction, which failed; those behind it never ran because of it.
-            for tx in group.txs:
-                if tx.nonce < next_nonce:
-                    self._resolve(tx, tx.tx_hash)
-                elif tx.nonce == next_nonce:
-                    self._fail([tx], group.error)
-                else:
-                    self._resend.append(tx)
+        failed, self._failed = sorted(self._failed, key=lambda group: group.seq), []
+        accepted_after_failure, self._accepted_after_failure = self._accepted_after_failure, False
+        first = failed[0]
+        next_nonce = -1  # none of the undecided transactions was executed
+        if first.never_executed and first.kind is not TxErrorKind.NONCE and not accepted_after_failure:
+            # Everything before it was accepted and nothing behind it can have run: its nonce is the next one.
+            next_nonce = first.txs[0].nonce
+            self._set_next_nonce(next_nonce)
         else:
+            self._nonce_stale, self._stale_settle = True, EXECUTION_SETTLE
+            if not all(group.never_executed for group in failed):
+                unanswered = any(group.kind is TxErrorKind.UNANSWERED for group in failed)
+                try:
+                    next_nonce = await self._settled_nonce(UNANSWERED_SETTLE if unanswered else EXECUTION_SETTLE)
+                except asyncio.CancelledError:
+                    for group in failed:
+                        self._fail(group.txs, LighterTransactionError("The connector stopped before Lighter answered."))
+                    raise
+                except LighterTransactionError as e:
+                    for group in failed:
+                        self._fail(group.txs, LighterTransactionError(f"{group.error}; {e}", group.error.code))
+                    self._fail_waiting(self._not_sent(e))
+                    return
+                self._set_next_nonce(next_nonce)
+        pause = 0.0
+        for position, group in enumerate(failed):
+            pause = max(pause, self._apply(group, DECISIONS[group.kind][position > 0], next_nonce))
+        if pause:
+            await asyncio.sleep(pause)
+
+    async def _resync(self):
+        try:
+            await self._ensure_signer()
+            self._set_next_nonce(await self._settled_nonce(self._stale_settle))
+        except LighterKeyError as e:
+            self._fail_waiting(e)
+        except LighterTransactionError as e:
+            self._fail_waiting(self._not_sent(e))
+
+    def _fail_waiting(self, error: LighterTransactionError):
+        """Fails the transactions waiting to be signed: the key is unusable, or the nonce unreadable for long."""
+        waiting = self._resend + list(self._queue)
+        self._resend = []
+        self._queue.clear()
+        self._fail(waiting, error)
+
+    @staticmethod
+    def _not_sent(error: LighterTransactionError) -> LighterTransactionError:
+        reason = str(error)
+        return LighterTransactionError(f"Not sent: {reason[0].upper()}{reason[1:]}")
+
+    def _apply(self, group: _Failed, action: Action, next_nonce: int) -> float:
+        """Carries out one decision; returns the pause to take before sending again."""
+        if action is Action.FAIL:
             self._fail(group.txs, group.error)
+        elif action is Action.SIGN_AGAIN:
+            self._sign_again(group.txs, group.error)
+        elif action is Action.BACK_OFF:
+            self._sign_again(group.txs, group.error)
+            return BUSY_BACKOFF[min(max(tx.attempts for tx in group.txs), len(BUSY_BACKOFF)) - 1]
+        else:
+            executed = [tx for tx in group.txs if tx.nonce < next_nonce]
+            rest = [tx for tx in group.txs if tx.nonce >= next_nonce]
+            self._resolve_in_slices([(tx, tx.tx_hash) for tx in executed])
+            if action is Action.EXECUTED_OR_SIGN_AGAIN:
+                self._sign_again(rest, group.error)
+            elif executed:
+                # Executed up to the transaction at the nonce, which failed; those behind it never ran because of it.
+                self._fail(rest[:1], group.error)
+                self._sign_again(rest[1:], group.error)
+            else:
+                # None was executed: which one the exchange refused is unknown.
+                self._fail(rest, group.error)
+        return 0.0
+
+    def _sign_again(self, txs: List[_PendingTx], error: LighterTransactionError):
+        for tx in txs:
+            if tx.attempts >= MAX_SIGN_ATTEMPTS:
+                self._fail([tx], error)
+            else:
+                self._resend.append(tx)
+
+    async def _settled_nonce(self, settle: float) -> int:
+        """Reads /nextNonce until it can be trusted: it covers every accepted transaction and has not moved for
+        `settle` seconds (a transaction the exchange accepted shows there only once executed)."""
+        started = time.monotonic()
+        value, since = None, started
+        while True:
+            nonce = await self._read_nonce()
+            now = time.monotonic()
+            if nonce != value:
+                value, since = nonce, now
+            if (value >= self._accepted_floor and now - since >= settle) or now - started >= SETTLE_LIMIT:
+                return max(value, self._accepted_floor)
+            await asyncio.sleep(NONCE_POLL_INTERVAL)
+
+    async def _read_nonce(self) -> int:
+        """/nextNonce, asked again after a pause while it fails (429, connection error, timeout)."""
+        started = time.monotonic()
+        for pause in itertools.chain(NONCE_READ_BACKOFF, itertools.repeat(NONCE_READ_BACKOFF[-1])):
+            try:
+                return await self.fetch_next_nonce()
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                failure = e.__class__.__name__
+                if time.monotonic() - started + pause > NONCE_READ_PATIENCE:
+                    break
+                self.logger().debug(f"Lighter nonce read failed ({failure}); asking again in {pause} s.")
+                await asyncio.sleep(pause)
+        raise LighterTransactionError(f"the Lighter nonce could not be re-read for {NONCE_READ_PATIENCE:.0f} s "
+                                      f"({failure})")
+
+    def _set_next_nonce(self, next_nonce: int):
+        self._nonce_manager.nonce[self._api_key_index] = next_nonce - 1
+        self._accepted_floor = max(self._accepted_floor, next_nonce)
+        self._nonce_stale = False
+
+    # --- answers ----------------------------------------------------------------------------------------------
 
     def _resolve_in_slices(self, results: List[Tuple[_PendingTx, str]]):
         """Each accepted order wakes Hummingbot's order tracking (~0.1 ms): a batch wakes them a few per loop
@@ -427,32 +581,23 @@ class LighterTransactionClient:
             if not tx.future.done():
                 tx.future.set_exception(error)
 
-    def _conclude(self, txs: List[_PendingTx], code: Optional[int], message: str, hashes: List[str]):
-        """Applies the exchange's answer (code None: no usable answer) to the transactions it covers."""
+    def _conclude(self, txs: List[_PendingTx], seq: int, code: Optional[int], message: str, hashes: List[str]):
+        """Applies the exchange's answer (code None: no usable answer) to the transactions of one frame. A frame
+        not accepted is decided once no frame is in the air any more (see _recover)."""
         if code == CONSTANTS.CODE_OK:
             self._resolve_in_slices([(tx, hashes[index] if index < len(hashes) and hashes[index] else tx.tx_hash)
                                      for index, tx in enumerate(txs)])
-            if self._failure_in_the_air:
-                self._refused_nonce = None  # accepted after a refusal: only the exchange knows the next nonce now
+            self._accepted_floor = max(self._accepted_floor, txs[-1].nonce + 1)
+            if self._failed:
+                self._accepted_after_failure = True
             return
-        self._nonce_stale = True
-        if code is None:
-            # Throttled, timed out, server or connection error: the re-read nonce will say what was executed.
-            self._undecided.append(_Undecided(txs=txs, error=LighterTransactionError(message), refused=False))
-        elif code in CONSTANTS.NONCE_ERROR_CODES and self._failure_in_the_air:
-            # Never executed, only because an earlier transaction failed: they leave again with fresh nonces.
-            self._resend.extend(txs)
+        kind = classify(code, message)
+        if kind is TxErrorKind.UNANSWERED:
+            error = LighterTransactionError(message)
         else:
-            error_class = LighterKeyError if code in CONSTANTS.KEY_ERROR_CODES else LighterTransactionError
+            error_class = LighterKeyError if kind is TxErrorKind.KEY else LighterTransactionError
             error = error_class(f"Lighter rejected the transaction: {message} (code {code})", code)
-            if len(txs) > 1 and code not in CONSTANTS.NONCE_ERROR_CODES:
-                self._undecided.append(_Undecided(txs=txs, error=error, refused=True))
-            else:
-                if not self._failure_in_the_air and code not in CONSTANTS.NONCE_ERROR_CODES:
-                    # Refused after everything before it was accepted: its nonce is the next one.
-                    self._refused_nonce = txs[0].nonce
-                self._fail(txs, error)
-        self._failure_in_the_air = True
+        self._failed.append(_Failed(txs=txs, seq=seq, kind=kind, error=error))
         self._wakeup.set()
 
     async def fetch_next_nonce(self) -> int:
@@ -463,12 +608,6 @@ class LighterTransactionClient:
             throttler_limit_id=CONSTANTS.NEXT_NONCE_PATH, timeout=SEND_TIMEOUT)
         return int(response["nonce"])
 
-    async def _resync_nonce(self) -> int:
-        next_nonce = await self.fetch_next_nonce()
-        self._nonce_manager.nonce[self._api_key_index] = next_nonce - 1
-        self._nonce_stale = False
-        return next_nonce
-
     def _sign_batch(self, txs: List[_PendingTx]) -> List[Tuple[_PendingTx, str]]:
         """Runs on the worker thread. Nonces are drawn one by one so a transaction the signer refuses gives its
         nonce back and the rest stay consecutive."""
@@ -478,9 +617,11 @@ class LighterTransactionClient:
             tx_type, tx_info, tx_hash, error = tx.sign(self._signer, nonce, self._api_key_index)
             if error:
                 self._nonce_manager.acknowledge_failure(self._api_key_index)
+                tx.nonce = -1
                 refused.append((tx, error))
             else:
                 tx.nonce, tx.tx_type, tx.tx_info, tx.tx_hash = nonce, tx_type, tx_info, tx_hash
+                tx.attempts += 1
         return refused
 
     # --- transport: WebSocket -----------------------------------------------------------------------------------
@@ -512,7 +653,7 @@ class LighterTransactionClient:
         return CONSTANTS.SEND_TX_BATCH_PATH, {"tx_types": json.dumps([tx.tx_type for tx in txs]),
                                               "tx_infos": json.dumps([tx.tx_info for tx in txs])}
 
-    async def _send_frame(self, socket: WSAssistant, txs: List[_PendingTx]):
+    async def _send_frame(self, socket: WSAssistant, txs: List[_PendingTx], seq: int):
         request_id = str(next(self._request_ids))
         path, fields = self._send_fields(txs)
         if path == CONSTANTS.SEND_TX_PATH:
@@ -524,16 +665,23 @@ class LighterTransactionClient:
             if self._socket is not socket:
                 # Lost while this batch waited for the throttler: it never left, so it is signed again.
                 self._resend.extend(txs)
-                self._nonce_stale = True
+                self._nonce_stale, self._stale_settle = True, EXECUTION_SETTLE
                 return
-            self._flights[request_id] = _Flight(txs=txs, timer=asyncio.get_running_loop().call_later(
-                SEND_TIMEOUT, self._land, request_id, None, f"No answer from Lighter within {SEND_TIMEOUT:.0f} s"))
+            self._flights[request_id] = _Flight(txs=txs, seq=seq, timer=asyncio.get_running_loop().call_later(
+                SEND_TIMEOUT, self._stalled, request_id))
             try:
                 await socket.send(WSJSONRequest(payload=payload))
             except asyncio.CancelledError:
                 raise
             except Exception as e:
                 self._land(request_id, None, f"Sending to Lighter failed: {e.__class__.__name__}")
+
+    def _stalled(self, request_id: str):
+        """A frame got no answer in time: the socket is given up on, and REST carries transactions for a while."""
+        self._socket_retry_at = time.monotonic() + STALLED_SOCKET_PAUSE
+        self.logger().warning(f"Lighter did not answer a transaction within {SEND_TIMEOUT:.0f} s; transactions go "
+                              f"over REST for {STALLED_SOCKET_PAUSE:.0f} s.")
+        self._land(request_id, None, f"No answer from Lighter within {SEND_TIMEOUT:.0f} s")
 
     def _land(self, request_id: Optional[str], code: Optional[int], message: str, hashes: Optional[List[str]] = None):
         """Concludes a frame with its answer (code None: no answer)."""
@@ -544,7 +692,7 @@ class LighterTransactionClient:
         if flight is None:
             return
         flight.timer.cancel()
-        self._conclude(flight.txs, code, message, hashes or [])
+        self._conclude(flight.txs, flight.seq, code, message, hashes or [])
         if code is None:
             # A socket that lost one answer is not trusted with the others: they are concluded the same way.
             socket = self._abandon_socket(message)
@@ -564,7 +712,7 @@ class LighterTransactionClient:
         self._flights.clear()
         for flight in flights:
             flight.timer.cancel()
-            self._conclude(flight.txs, None, reason, [])
+            self._conclude(flight.txs, flight.seq, None, reason, [])
         return socket
 
     async def _read_answers(self, socket: WSAssistant):
