@@ -8,7 +8,7 @@ from aiohttp import web
 from x10.config import MAINNET_CONFIG
 from x10.core.client_config import ClientConfig, EndpointsConfig, SigningConfig, StarknetDomain
 
-from emulator.extended import rest_private, rest_public, streams
+from emulator.extended import candle_stream, rest_private, rest_public, streams
 from emulator.extended.accounts import DEFAULT_LEVERAGE, DEFAULT_MAKER_FEE, DEFAULT_TAKER_FEE, Account
 from emulator.extended.app_keys import API_PREFIX, ENGINE, FAULTS, LIMITER, PING_INTERVAL, STATE, STREAM_PREFIX
 from emulator.extended.engine import Engine
@@ -64,6 +64,7 @@ class ExtendedEmulator:
         rest_public.add_routes(app, API_PREFIX)
         rest_private.add_routes(app, API_PREFIX)
         streams.add_routes(app)
+        candle_stream.add_routes(app)
         if self._seed_book:
             for name in self.state.markets:
                 self.flow.requote(name)

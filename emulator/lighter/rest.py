@@ -273,7 +273,8 @@ class RestApi:
             candle["i"] = fill.trade_id
         rows = [candles[key] for key in sorted(candles)]
         rows = rows[-count_back:] if count_back else rows
-        return json_response({"code": C.OK_CODE, "r": resolution, "c": rows[-500:]})
+        # No candle is null, not [] (nautilus_trader http_candles_null.json); at most 500 a call (lighter-sdk Candles).
+        return json_response({"code": C.OK_CODE, "r": resolution, "c": rows[-500:] or None})
 
     # ---- accounts ----------------------------------------------------------------------------------------
 
