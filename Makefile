@@ -11,7 +11,7 @@ PYTHON312 ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/$(PYTHON_VERSION)/bin
                          $(wildcard $(PYENV_ROOT)/versions/3.12*/bin/python3.12) $(shell command -v python3.12))
 LINT_PATHS := hummingbot perp_dex_connectors emulator demo test bench scripts setup.py
 
-.PHONY: test bootstrap develop lint pytest bench demo clean
+.PHONY: test bootstrap develop lint pytest bench demo hummingbot clean
 
 $(PY):
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found: install it (e.g. 'pyenv install $(PYTHON_VERSION)')."; exit 1; }
@@ -48,6 +48,12 @@ test: lint pytest
 # A real Hummingbot strategy on the local exchange: `make demo DEMO_ARGS="--duration 120"`.
 demo: develop
 	$(PY) -m demo $(DEMO_ARGS)
+
+# Hummingbot's interactive client with both connectors, its conf/, logs/ and data/ in HUMMINGBOT_HOME.
+# EMULATOR=1 starts both local exchanges and stores a funded account's keys for each (a home of its own).
+HUMMINGBOT_HOME ?= $(HOME)/.perp-dex-hummingbot$(if $(EMULATOR),-emulator)
+hummingbot: develop
+	$(PY) -m $(if $(EMULATOR),demo.hummingbot_client,perp_dex_connectors.client) --home "$(HUMMINGBOT_HOME)"
 
 bench: develop
 	$(PY) bench/bench_lighter_connector.py

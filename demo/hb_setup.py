@@ -31,15 +31,23 @@ def main():
     client_config = ClientConfigAdapter(ClientConfigMap())
     save_to_yml(CLIENT_CONFIG_PATH, client_config)
 
+    store_keys(connector, keys)
+    if len(sys.argv) > 4:
+        write_strategy(sys.argv[3], json.loads(sys.argv[4]))
+
+
+def store_keys(connector: str, keys: dict):
+    """Stores a connector's keys ({suffix: value}) encrypted with the logged-in password, as `connect` does."""
     settings = AllConnectorSettings.create_connector_settings()[connector]
     config = ClientConfigAdapter(settings.config_keys.__class__.model_construct())
     for suffix, value in keys.items():
         setattr(config, f"{connector}_{suffix}", value)
     Security.update_secure_config(config)
 
-    if len(sys.argv) > 4:
-        with open(STRATEGIES_CONF_DIR_PATH / sys.argv[3], "w") as f:
-            yaml.safe_dump(json.loads(sys.argv[4]), f, sort_keys=False)
+
+def write_strategy(file_name: str, config: dict):
+    with open(STRATEGIES_CONF_DIR_PATH / file_name, "w") as f:
+        yaml.safe_dump(config, f, sort_keys=False)
 
 
 if __name__ == "__main__":
