@@ -5,11 +5,14 @@ folder that holds the imported ``hummingbot`` package), so the connector folders
 do this cleanly: it would overwrite Hummingbot's own ``lighter_perpetual`` file by file and leave upstream's extra
 modules behind.
 This installer moves upstream's folder aside whole, puts ours in its place and can restore upstream byte for byte.
+Each command is all or nothing: a failure puts every folder back, and a run that was killed half-way is rolled back by
+the next install or uninstall (status and verify say so).
 
 It only uses the standard library so it can run from a plain checkout with any Python; the Hummingbot it acts on is the
 one that ``--python`` imports (optionally from the source tree given by ``--hummingbot-dir``).
 """
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -18,7 +21,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 CONNECTORS = ("lighter_perpetual", "extended_perpetual")
 # Release 20260922 on PyPI; its source tree and Docker image carry the same code with VERSION "dev-2.18.0".
@@ -26,6 +29,7 @@ SUPPORTED_HUMMINGBOT_VERSIONS = ("20260922", "2.18.0", "dev-2.18.0")
 SDK_REQUIREMENTS = ("lighter-sdk==1.1.2", "x10-python-trading-starknet==2.6.0")
 STATE_DIR_NAME = ".perp_dex_connectors"
 MANIFEST_NAME = "manifest.json"
+VERIFY_TIMEOUT = 300
 
 _PROBE = """
 import importlib.metadata, json, os, sys
@@ -112,6 +116,11 @@ class HummingbotTarget:
     def manifest_path(self) -> Path:
         return self.state_dir / MANIFEST_NAME
 
+    @property
+    def work_dir(self) -> Path:
+        """The running command's new folders before they move in, and the folders it replaces until it completes."""
+        return self.state_dir / "work"
+
 
 def source_dir(name: str) -> Path:
     """Where this installation's copy of a connector lives: the wheel's payload, else the repository's working tree."""
@@ -154,15 +163,16 @@ def locate_hummingbot(python: str, hummingbot_dir: Optional[str] = None) -> Humm
     return target
 
 
-def _read_manifest(target: HummingbotTarget) -> Dict[str, Dict[str, str]]:
-    if not target.manifest_path.is_file():
-        return {}
-    return json.loads(target.manifest_path.read_text())
+# --- state: the manifest and its journal ---------------------------------------------------------------------------
+#
+# The manifest holds {"installed": {name: entry}} and, while a command runs, {"pending": {...}}: the command, what the
+# manifest said before it, and its journal of steps. Every step is written to the journal (atomically) before it is
+# taken, and each step is undone by looking at what exists, so a step recorded but never taken (a crash in between)
+# undoes as nothing. Nothing is deleted before the command is complete: the folders it replaces wait in the work
+# folder. A failure rolls the journal back at once; a killed run is rolled back by the next install or uninstall.
 
-
-def _write_manifest(target: HummingbotTarget, manifest: Dict[str, Dict[str, str]]):
-    target.state_dir.mkdir(exist_ok=True)
-    target.manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+def _exists(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
 
 
 def _remove(path: Path):
@@ -170,6 +180,143 @@ def _remove(path: Path):
         path.unlink()
     elif path.is_dir():
         shutil.rmtree(path)
+
+
+def _read_state(target: HummingbotTarget) -> Dict[str, Any]:
+    if not target.manifest_path.is_file():
+        return {"installed": {}}
+    try:
+        state = json.loads(target.manifest_path.read_text())
+    except (OSError, ValueError) as e:
+        raise InstallerError(f"{target.manifest_path} cannot be read ({e.__class__.__name__}); restore it or move "
+                             f"{target.state_dir} aside and reinstall.")
+    # A manifest written before the journal existed is the installed table alone.
+    return state if "installed" in state else {"installed": state}
+
+
+def _read_manifest(target: HummingbotTarget) -> Dict[str, Dict[str, str]]:
+    """The connectors installed by the last completed command."""
+    return _read_state(target)["installed"]
+
+
+def _write_text_atomically(path: Path, text: str):
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(temporary, path)
+
+
+def _write_state(target: HummingbotTarget, state: Dict[str, Any]):
+    _write_text_atomically(target.manifest_path, json.dumps(state, indent=2, sort_keys=True) + "\n")
+
+
+def _apply(step: List[str]):
+    """Takes one journal step: ["mkdir", path], ["copy", source, path], ["link", source, path], ["move", from, to]."""
+    kind, *paths = step
+    if kind == "mkdir":
+        os.mkdir(paths[0])
+    elif kind == "copy":
+        shutil.copytree(paths[0], paths[1], ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    elif kind == "link":
+        os.mkdir(paths[1])
+        (Path(paths[1]) / "__init__.py").write_text(_LINK_INIT.format(source=paths[0]))
+    else:
+        shutil.move(paths[0], paths[1])
+
+
+def _undo(step: List[str]):
+    kind, *paths = step
+    if kind == "mkdir":
+        if os.path.isdir(paths[0]):
+            os.rmdir(paths[0])  # empty once the later steps are undone; anything else stops the rollback
+    elif kind in ("copy", "link"):
+        _remove(Path(paths[1]))
+    elif _exists(Path(paths[1])) and not _exists(Path(paths[0])):
+        shutil.move(paths[1], paths[0])
+
+
+def _roll_back(target: HummingbotTarget, pending: Dict[str, Any]):
+    for step in reversed(pending["steps"]):
+        _undo(step)
+    target.manifest_path.with_name(MANIFEST_NAME + ".tmp").unlink(missing_ok=True)
+    if pending["previous_manifest"] is None:
+        target.manifest_path.unlink(missing_ok=True)
+    else:
+        _write_text_atomically(target.manifest_path, pending["previous_manifest"])
+    if pending["created_state_dir"] and target.state_dir.is_dir():
+        target.state_dir.rmdir()
+
+
+def _tidy(target: HummingbotTarget, state: Dict[str, Any]):
+    """After a completed command: the replaced folders go; with nothing installed, so does the state folder."""
+    try:
+        _remove(target.work_dir)
+        if not state["installed"]:
+            for empty in (target.backup_dir, target.state_dir):
+                if empty.is_dir() and not any(empty.iterdir()):
+                    empty.rmdir()
+            if target.state_dir.is_dir() and [p.name for p in target.state_dir.iterdir()] == [MANIFEST_NAME]:
+                target.manifest_path.unlink()
+                target.state_dir.rmdir()
+    except OSError as e:
+        raise InstallerError(f"Removing the folders the last command replaced, under {target.state_dir}, failed "
+                             f"({e}); the next install or uninstall tries again.") from None
+
+
+def _recover(target: HummingbotTarget) -> Tuple[Dict[str, Any], List[str]]:
+    """Rolls back a command that was killed half-way; returns the state before it and what was done, in one line."""
+    state = _read_state(target)
+    pending = state.pop("pending", None)
+    if pending is None:
+        _tidy(target, state)
+        return state, []
+    try:
+        _roll_back(target, pending)
+    except OSError as e:
+        raise InstallerError(f"An earlier {pending['command']} was interrupted and rolling it back failed ({e}); fix "
+                             f"that and run the command again.") from None
+    return _read_state(target), [f"an interrupted {pending['command']} was rolled back "
+                                 f"({len(pending['steps'])} recorded steps undone)"]
+
+
+@contextlib.contextmanager
+def _transaction(target: HummingbotTarget, state: Dict[str, Any], command: str) -> Iterator[Callable[..., None]]:
+    """Yields `step(kind, *paths)`; commits the manifest when the block ends, or rolls every step back on failure."""
+    previous = target.manifest_path.read_text() if target.manifest_path.is_file() else None
+    pending = {"command": command, "previous_manifest": previous, "created_state_dir": not target.state_dir.exists(),
+               "steps": []}
+    taking = "writing the manifest"
+
+    def step(kind: str, *paths: Path):
+        nonlocal taking
+        taking = f"{kind} {' to '.join(str(p) for p in paths)}"
+        pending["steps"].append([kind, *map(str, paths)])
+        _write_state(target, {**state, "pending": pending})
+        _apply(pending["steps"][-1])
+
+    try:
+        target.state_dir.mkdir(exist_ok=True)
+        _write_state(target, {**state, "pending": pending})
+        step("mkdir", target.work_dir)
+        yield step
+        taking = "writing the manifest"
+        _write_state(target, state)
+    except BaseException as e:
+        try:
+            _roll_back(target, pending)
+        except OSError as undo_error:
+            raise InstallerError(
+                f"{command.capitalize()} failed at '{taking}' ({e.__class__.__name__}: {e}) and rolling back failed "
+                f"too ({undo_error}); the next install or uninstall retries the rollback.") from None
+        if not isinstance(e, Exception):
+            raise  # Ctrl-C: put back, then stop as asked
+        if isinstance(e, InstallerError):
+            raise
+        raise InstallerError(f"{command.capitalize()} failed at '{taking}' ({e.__class__.__name__}: {e}); everything "
+                             f"was put back as it was.") from None
+    _tidy(target, state)
 
 
 def install_sdks(target: HummingbotTarget) -> str:
@@ -185,68 +332,104 @@ def install_sdks(target: HummingbotTarget) -> str:
 
 def install(target: HummingbotTarget, link: bool = False) -> List[str]:
     """Puts our connector folders in place, moving any upstream folder aside first. Returns what was done."""
-    manifest = _read_manifest(target)
-    done = []
-    for name in CONNECTORS:
-        src = source_dir(name)
+    state, done = _recover(target)
+    installed = state["installed"]
+    sources = {name: source_dir(name) for name in CONNECTORS}
+    for name, src in sources.items():
         if not (src / "__init__.py").is_file():
             raise InstallerError(f"The connector sources for {name} are missing at {src}.")
         if link and "site-packages" in src.parts:
             raise InstallerError("--link needs this repository's working tree; run the installer from a checkout.")
-        dest = target.derivative_dir / name
         backup = target.backup_dir / name
-        if name in manifest:
-            _remove(dest)  # ours from an earlier install: replace it
-        elif dest.exists() or dest.is_symlink():
-            if backup.exists():
-                raise InstallerError(f"{backup} already holds an upstream copy; run uninstall before installing again.")
-            target.backup_dir.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(dest), str(backup))
-        if link:
-            dest.mkdir()
-            (dest / "__init__.py").write_text(_LINK_INIT.format(source=str(src)))
-        else:
-            shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        manifest[name] = {"mode": "link" if link else "copy", "source": str(src),
-                          "upstream_backup": str(backup) if backup.exists() else ""}
-        done.append(f"{name}: {'linked to' if link else 'copied from'} {src}")
-    _write_manifest(target, manifest)
-    return done
+        if name not in installed and _exists(target.derivative_dir / name) and _exists(backup):
+            raise InstallerError(f"{backup} already holds an upstream copy; run uninstall before installing again.")
+    lines = []
+    with _transaction(target, state, "install") as step:
+        new = dict(installed)
+        for name, src in sources.items():
+            dest = target.derivative_dir / name
+            backup = target.backup_dir / name
+            upstream_backup = installed.get(name, {}).get("upstream_backup", "")
+            if name in installed:
+                if _exists(dest):
+                    step("move", dest, target.work_dir / f"replaced-{name}")  # ours from an earlier install
+            elif _exists(dest):
+                if not target.backup_dir.is_dir():
+                    step("mkdir", target.backup_dir)
+                step("move", dest, backup)
+                upstream_backup = str(backup)
+            staged = target.work_dir / name
+            step("link" if link else "copy", src, staged)
+            step("move", staged, dest)
+            new[name] = {"mode": "link" if link else "copy", "source": str(src), "upstream_backup": upstream_backup}
+            lines.append(f"{name}: {'linked to' if link else 'copied from'} {src}")
+        state["installed"] = new
+    return done + lines
 
 
 def uninstall(target: HummingbotTarget) -> List[str]:
     """Removes our connector folders and moves upstream's back where they were."""
-    manifest = _read_manifest(target)
-    if not manifest:
+    state, done = _recover(target)
+    installed = state["installed"]
+    if not installed:
+        if done:
+            return done + ["nothing else to uninstall"]
         raise InstallerError(f"The connectors are not installed in {target.package_dir}; nothing to uninstall.")
-    done = []
-    for name in list(manifest):
-        dest = target.derivative_dir / name
-        backup = target.backup_dir / name
-        _remove(dest)
-        if backup.exists():
-            shutil.move(str(backup), str(dest))
-            done.append(f"{name}: upstream restored")
-        else:
-            done.append(f"{name}: removed")
-        del manifest[name]
-    shutil.rmtree(target.state_dir)
-    return done
+    lines = []
+    with _transaction(target, state, "uninstall") as step:
+        for name in [n for n in CONNECTORS if n in installed] + [n for n in installed if n not in CONNECTORS]:
+            dest = target.derivative_dir / name
+            backup = target.backup_dir / name
+            if _exists(dest):
+                step("move", dest, target.work_dir / f"removed-{name}")
+            if _exists(backup):
+                step("move", backup, dest)
+                lines.append(f"{name}: upstream restored")
+            else:
+                lines.append(f"{name}: removed")
+        state["installed"] = {}
+    return done + lines
+
+
+def status(target: HummingbotTarget) -> List[str]:
+    """What is installed; reads only."""
+    state = _read_state(target)
+    pending = state.get("pending")
+    lines = []
+    if pending:
+        lines.append(f"an earlier {pending['command']} was interrupted after {len(pending['steps'])} recorded steps; "
+                     f"the next install or uninstall rolls it back first (shown below: the state before it)")
+    for name in CONNECTORS:
+        entry = state["installed"].get(name)
+        lines.append(f"{name}: {entry['mode']} from {entry['source']}" if entry else f"{name}: not installed")
+    return lines
 
 
 def verify(target: HummingbotTarget) -> List[str]:
     """Asks Hummingbot's discovery for both connectors and their testnet domains; fails if any is missing."""
-    manifest = _read_manifest(target)
-    absent = [name for name in CONNECTORS if name not in manifest]
+    state = _read_state(target)
+    if "pending" in state:
+        raise InstallerError(f"An earlier {state['pending']['command']} in {target.package_dir} was interrupted; run "
+                             f"`perp-dex-connectors install` (or uninstall), which rolls it back first.")
+    absent = [name for name in CONNECTORS if name not in state["installed"]]
     if absent:
         raise InstallerError(f"{' and '.join(absent)} {'is' if len(absent) == 1 else 'are'} not installed in "
                              f"{target.package_dir}; run `perp-dex-connectors install` first.")
-    out = subprocess.run([target.python, "-c", _VERIFY, json.dumps(CONNECTORS)], capture_output=True, text=True,
-                         cwd=str(target.root), timeout=300)
+    try:
+        out = subprocess.run([target.python, "-c", _VERIFY, json.dumps(CONNECTORS)], capture_output=True, text=True,
+                             cwd=str(target.root), timeout=VERIFY_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise InstallerError(f"Hummingbot's connector discovery did not finish within {VERIFY_TIMEOUT} s.") from None
+    except OSError as e:
+        error = e.__class__.__name__
+        raise InstallerError(f"Could not run the Python interpreter {target.python!r} ({error}).") from None
     if out.returncode != 0:
         lines = out.stderr.strip().splitlines()
         raise InstallerError(f"Hummingbot's connector discovery failed ({lines[-1] if lines else 'no output'}).")
-    rows = json.loads(out.stdout.strip().splitlines()[-1])
+    try:
+        rows = json.loads(out.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise InstallerError("Hummingbot's connector discovery gave no answer.") from None
     broken = [row for row in rows if "error" in row]
     if broken:
         raise InstallerError(
@@ -280,12 +463,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         target = locate_hummingbot(args.python, args.hummingbot_dir)
         print(f"Hummingbot {target.version} at {target.package_dir}", flush=True)
         if args.action == "status":
-            manifest = _read_manifest(target)
-            for name in CONNECTORS:
-                entry = manifest.get(name)
-                print(f"{name}: {entry['mode']} from {entry['source']}" if entry else f"{name}: not installed")
-            return 0
-        if args.action == "install":
+            lines = status(target)
+        elif args.action == "install":
             if not args.no_deps:
                 print(f"  {install_sdks(target)}", flush=True)
             lines = install(target, link=args.link)

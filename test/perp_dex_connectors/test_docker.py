@@ -231,7 +231,7 @@ class DockerfileInstallTest(unittest.TestCase):
 
     def test_installer_copy_stays_in_the_image_for_status_and_uninstall(self):
         manifest_path = self.image.path(IMAGE_HOME) / installer.STATE_DIR_NAME / installer.MANIFEST_NAME
-        manifest = json.loads(manifest_path.read_text())
+        manifest = json.loads(manifest_path.read_text())["installed"]
         installer_copy = self.image.path(INSTALLER_COPY)
         for name in installer.CONNECTORS:
             source = installer_copy / "hummingbot" / "connector" / "derivative" / name

@@ -1,4 +1,6 @@
 import filecmp
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -7,6 +9,8 @@ import tempfile
 import unittest
 import zipfile
 from pathlib import Path
+from typing import Dict
+from unittest.mock import patch
 
 import hummingbot
 from perp_dex_connectors import installer
@@ -222,6 +226,230 @@ class InstallerLayoutsTest(unittest.TestCase):
         result = _run_installer("uninstall", "--hummingbot-dir", str(tree))
         self.assertEqual(2, result.returncode)
         self.assertIn("nothing to uninstall", result.stderr)
+
+
+class Killed(BaseException):
+    """Stands for the process being killed: nothing after it runs, not even the rollback."""
+
+
+def _snapshot(package: Path) -> Dict[str, str]:
+    """Every path the installer may touch, with its type and bytes (files), link target (links) or nothing (folders)."""
+    tree = {}
+    root = package.parent
+    for top in [package / "connector" / "derivative" / name for name in installer.CONNECTORS] + \
+            [root / installer.STATE_DIR_NAME]:
+        paths = [top] + (sorted(top.rglob("*")) if top.is_dir() and not top.is_symlink() else [])
+        for path in paths:
+            if path.is_symlink():
+                tree[str(path.relative_to(root))] = "link " + os.readlink(path)
+            elif path.is_file():
+                tree[str(path.relative_to(root))] = "file " + hashlib.sha256(path.read_bytes()).hexdigest()
+            elif path.is_dir():
+                tree[str(path.relative_to(root))] = "dir"
+    return tree
+
+
+class InstallerTransactionsTest(unittest.TestCase):
+    """Each command against a light Hummingbot tree, in-process, with a failure or a kill injected at every step: each
+    journal step, each manifest write and, for kills, the tidying before and after the command."""
+
+    def setUp(self):
+        self.tmp = Path(tempfile.mkdtemp(prefix="installer-tx-test-"))
+        self.trees = 0
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def new_target(self, installed: str = "") -> installer.HummingbotTarget:
+        """A fresh tree with upstream's lighter_perpetual; `installed` ("copy" or "link") installs ours first."""
+        self.trees += 1
+        package = _make_hummingbot_tree(self.tmp / f"tree-{self.trees}")
+        target = installer.HummingbotTarget(python=sys.executable, package_dir=package, version="20260922")
+        if installed:
+            installer.install(target, link=installed == "link")
+        return target
+
+    @staticmethod
+    def counting(function_name: str, fail_at: int, error: BaseException):
+        """Patches one of the installer's step functions to raise `error` on its call number `fail_at` (from 0)."""
+        real = getattr(installer, function_name)
+        calls = []
+
+        def counted(*args, **kwargs):
+            calls.append(args)
+            if len(calls) - 1 == fail_at:
+                raise error
+            return real(*args, **kwargs)
+
+        return patch.object(installer, function_name, side_effect=counted), calls
+
+    # (command, what is installed before it, how it runs)
+    SCENARIOS = (("install", "", lambda target: installer.install(target)),
+                 ("install", "", lambda target: installer.install(target, link=True)),
+                 ("install", "copy", lambda target: installer.install(target)),
+                 ("install", "link", lambda target: installer.install(target)),
+                 ("uninstall", "copy", lambda target: installer.uninstall(target)))
+
+    def steps_of(self, installed: str, run, names=("_apply", "_write_state")) -> Dict[str, int]:
+        """How many times each step function is called by one successful run."""
+        counts = {}
+        for name in names:
+            target = self.new_target(installed)
+            spy, calls = self.counting(name, -1, RuntimeError())
+            with spy:
+                run(target)
+            counts[name] = len(calls)
+        return counts
+
+    def test_a_failure_at_any_step_puts_the_tree_back_byte_for_byte(self):
+        for command, installed, run in self.SCENARIOS:
+            counts = self.steps_of(installed, run)
+            self.assertGreaterEqual(counts["_apply"], 3 if command == "uninstall" else 5)
+            for function_name, count in counts.items():
+                for fail_at in range(count):
+                    with self.subTest(command=command, installed=installed, step=f"{function_name}#{fail_at}"):
+                        target = self.new_target(installed)
+                        before = _snapshot(target.package_dir)
+                        failure, _ = self.counting(function_name, fail_at, OSError(28, "No space left on device"))
+                        with failure, self.assertRaises(installer.InstallerError) as raised:
+                            run(target)
+                        message = str(raised.exception)
+                        self.assertTrue(message.startswith(f"{command.capitalize()} failed at '"), message)
+                        self.assertTrue(message.endswith("(OSError: [Errno 28] No space left on device); everything "
+                                                         "was put back as it was."), message)
+                        self.assertEqual(before, _snapshot(target.package_dir))
+                        # The same command then works, and so does its opposite.
+                        self.assertTrue(run(target))
+                        if command == "install":
+                            self.assertTrue(installer.uninstall(target))
+                            self.assertEqual(self.pristine, _snapshot(target.package_dir))
+                        else:
+                            self.assertTrue(installer.install(target))
+                            self.assertEqual(before, _snapshot(target.package_dir))
+
+    def test_a_killed_run_is_reported_and_undone_or_tidied_by_the_next_install_or_uninstall(self):
+        for command, installed, run in self.SCENARIOS:
+            # _tidy: before the command (nothing pending) and once it is complete.
+            counts = self.steps_of(installed, run, ("_apply", "_write_state", "_tidy"))
+            for function_name, count in counts.items():
+                for fail_at in range(count):
+                    for next_command in ("install", "uninstall"):
+                        with self.subTest(command=command, installed=installed, step=f"{function_name}#{fail_at}",
+                                          then=next_command):
+                            self.check_killed_run(installed, run, command, function_name, fail_at, next_command)
+
+    def check_killed_run(self, installed, run, command, function_name, fail_at, next_command):
+        target = self.new_target(installed)
+        kill, _ = self.counting(function_name, fail_at, Killed())
+        with kill, patch.object(installer, "_roll_back"), self.assertRaises(Killed):
+            run(target)
+        # A kill after the command's last manifest write leaves it complete: only its tidying is left over.
+        completed = "pending" not in installer._read_state(target)
+        status = installer.status(target)
+        self.assertEqual(["lighter_perpetual", "extended_perpetual"], [line.split(":")[0] for line in status[-2:]])
+        if not completed:
+            self.assertEqual(3, len(status))
+            self.assertRegex(status[0], rf"^an earlier {command} was interrupted after \d+ recorded steps; the next "
+                                        rf"install or uninstall rolls it back first")
+            with self.assertRaises(installer.InstallerError) as refused:
+                installer.verify(target)
+            self.assertEqual(f"An earlier {command} in {target.package_dir} was interrupted; run `perp-dex-connectors "
+                             f"install` (or uninstall), which rolls it back first.", str(refused.exception))
+
+        # What is installed once the interrupted command is rolled back (or, if it completed, kept).
+        installed_now = bool(installer._read_manifest(target))
+        if next_command == "uninstall" and not installed_now:
+            if completed:
+                with self.assertRaises(installer.InstallerError):  # nothing was installed and nothing to roll back
+                    installer.uninstall(target)
+                lines = None
+            else:
+                lines = installer.uninstall(target)
+                self.assertEqual("nothing else to uninstall", lines[1])
+        else:
+            lines = installer.install(target) if next_command == "install" else installer.uninstall(target)
+            if next_command == "install":
+                self.assertEqual(["lighter_perpetual", "extended_perpetual"],
+                                 [line.split(":")[0] for line in lines[-2:]])
+                installer.uninstall(target)
+        if lines is not None:
+            recovered = [line for line in lines if line.startswith("an interrupted ")]
+            self.assertEqual(0 if completed else 1, len(recovered), lines)
+            if recovered:
+                self.assertRegex(lines[0], rf"^an interrupted {command} was rolled back \(\d+ recorded steps "
+                                           rf"undone\)$")
+        # Whichever way, the tree ends as it was before anything was installed.
+        self.assertEqual(self.pristine, _snapshot(target.package_dir))
+
+    def test_each_command_says_in_one_line_what_it_does_after_a_killed_install(self):
+        target = self.new_target()
+        kill, _ = self.counting("_apply", 3, Killed())
+        with kill, patch.object(installer, "_roll_back"), self.assertRaises(Killed):
+            installer.install(target)
+        tree = ["--hummingbot-dir", str(target.root)]
+
+        status = _run_installer("status", *tree)
+        self.assertEqual(0, status.returncode, status.stderr)
+        version = (target.package_dir / "VERSION").read_text().strip()
+        self.assertEqual([f"Hummingbot {version} at {target.package_dir}",
+                          "  an earlier install was interrupted after 4 recorded steps; the next install or uninstall "
+                          "rolls it back first (shown below: the state before it)",
+                          "  lighter_perpetual: not installed", "  extended_perpetual: not installed"],
+                         status.stdout.splitlines())
+        verify = _run_installer("verify", *tree)
+        self.assertEqual(2, verify.returncode)
+        self.assertEqual([f"error: An earlier install in {target.package_dir} was interrupted; run "
+                          f"`perp-dex-connectors install` (or uninstall), which rolls it back first."],
+                         verify.stderr.splitlines())
+        uninstall = _run_installer("uninstall", *tree)
+        self.assertEqual(0, uninstall.returncode, uninstall.stderr)
+        self.assertEqual(["  an interrupted install was rolled back (4 recorded steps undone)",
+                          "  nothing else to uninstall"], uninstall.stdout.splitlines()[1:])
+        self.assertEqual(self.pristine, _snapshot(target.package_dir))
+        self.assertEqual(0, _run_installer("install", *tree, "--no-deps").returncode)
+        self.assertEqual(0, _run_installer("verify", *tree).returncode)
+
+    def test_a_manifest_written_before_the_journal_is_read_and_uninstalled(self):
+        target = self.new_target("copy")
+        former = json.dumps(installer._read_manifest(target), indent=2) + "\n"
+        target.manifest_path.write_text(former)
+        # `make develop` reinstalls over it.
+        self.assertEqual(2, len(installer.install(target, link=True)))
+        self.assertEqual({"installed"}, set(json.loads(target.manifest_path.read_text())))
+        self.assertEqual(0, _run_installer("verify", "--hummingbot-dir", str(target.root)).returncode)
+        installer.uninstall(target)
+        installer.install(target)
+        target.manifest_path.write_text(former)
+        self.assertEqual(["lighter_perpetual: copy from", "extended_perpetual: copy from"],
+                         [line[:len(line.split(" from ")[0]) + 5] for line in installer.status(target)])
+        self.assertEqual(["lighter_perpetual: upstream restored", "extended_perpetual: removed"],
+                         installer.uninstall(target))
+        self.assertEqual(self.pristine, _snapshot(target.package_dir))
+
+    def test_verify_says_in_one_sentence_when_discovery_gives_no_answer_or_hangs(self):
+        target = self.new_target("copy")
+        discovery = "Hummingbot's connector discovery"
+        answers = {
+            "empty output": (subprocess.CompletedProcess([], 0, "", ""), f"{discovery} gave no answer."),
+            "no JSON": (subprocess.CompletedProcess([], 0, "Segmentation fault\n", ""), f"{discovery} gave no answer."),
+            "silent failure": (subprocess.CompletedProcess([], 1, "", ""), f"{discovery} failed (no output)."),
+            "timeout": (subprocess.TimeoutExpired(sys.executable, installer.VERIFY_TIMEOUT),
+                        f"{discovery} did not finish within {installer.VERIFY_TIMEOUT} s."),
+            "no interpreter": (FileNotFoundError(2, "No such file or directory"),
+                               f"Could not run the Python interpreter {sys.executable!r} (FileNotFoundError)."),
+        }
+        for case, (answer, message) in answers.items():
+            with self.subTest(case), patch.object(installer.subprocess, "run", side_effect=[answer]) as run:
+                with self.assertRaises(installer.InstallerError) as refused:
+                    installer.verify(target)
+                self.assertEqual(message, str(refused.exception))
+                self.assertEqual(installer.VERIFY_TIMEOUT, run.call_args.kwargs["timeout"])
+
+    @property
+    def pristine(self) -> Dict[str, str]:
+        if not hasattr(self, "_pristine"):
+            self._pristine = _snapshot(self.new_target().package_dir)
+        return self._pristine
 
 
 class WheelPayloadTest(unittest.TestCase):
