@@ -55,9 +55,13 @@ HUMMINGBOT_HOME ?= $(HOME)/.perp-dex-hummingbot$(if $(EMULATOR),-emulator)
 hummingbot: develop
 	$(PY) -m $(if $(EMULATOR),demo.hummingbot_client,perp_dex_connectors.client) --home "$(HUMMINGBOT_HOME)"
 
+# Every benchmark runs; make fails at the end if the Lighter one found ours outside its round-trip bounds.
 bench: develop
-	$(PY) bench/bench_lighter_connector.py
-	$(PY) bench/bench_extended_connector.py
+	status=0; \
+	$(PY) bench/bench_lighter_connector.py || status=1; \
+	$(PY) bench/bench_lighter_connector.py --orders 100 || status=1; \
+	$(PY) bench/bench_extended_connector.py || status=1; \
+	exit $$status
 
 clean:
 	-$(PY) -m perp_dex_connectors uninstall

@@ -1,11 +1,14 @@
 """Our lighter_perpetual against Hummingbot 20260922's built-in one, on the local Lighter emulator.
 
     python bench/bench_lighter_connector.py [--latency-ms 50] [--orders 20] [--stall-orders 100]
+                                            [--nonce-lag-ms 350] [--timeout 150] [--only ours]
 
 The emulator runs in this process and adds the given latency to every REST request and to every WebSocket frame a
-client sends (frames on one connection stay in order but do not wait for each other). Each connector runs in a child
-process of its own (so the emulator's work never shows up as the connector's event-loop stall); the children report
-the time windows of their phases, and the emulator's request log says what each phase sent.
+client sends (frames on one connection stay in order but do not wait for each other). Its sequencer lag is on: the
+exchange's /nextNonce shows a transaction --nonce-lag-ms after the API accepted it, as the real one does (0 turns it
+off). Each connector runs in a child process of its own (so the emulator's work never shows up as the connector's
+event-loop stall); the children report the time windows of their phases, and the emulator's request log says what
+each phase sent.
 
   P1  N LIMIT orders submitted at once -> time until Hummingbot tracks all of them as OPEN
   P2  cancel those N -> time until all are CANCELED, and the REST look-ups made meanwhile
@@ -13,11 +16,15 @@ the time windows of their phases, and the emulator's request log says what each 
   P4  worst event-loop stall while M orders are placed and confirmed: the loop thread's CPU time between two 1 ms
       ticks (what code on the loop held it for), and the wall-clock gap, which also counts other processes
 
-Upstream's connector is the copy the installer kept aside (<site-packages>/.perp_dex_connectors/upstream/); run
-`make develop` first. Figures are whole-run medians of one run each: compare the ratios, not the absolute times.
+Ours must take at most 1.3 round trips for P1 and P2 up to 20 orders, and at most 2 up to 100: each bound prints
+PASS or FAIL, and a FAIL exits 1. Upstream's connector is the copy the installer kept aside
+(<site-packages>/.perp_dex_connectors/upstream/); run `make develop` first. When it cannot finish (an error, a phase
+over 60 s, the whole run over --timeout), its failure is one line of the table and the rest still runs.
+Figures are one run each: compare the ratios, not the absolute times.
 """
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -26,18 +33,29 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Optional
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from emulator.lighter import LighterEmulator  # noqa: E402
 
+NEXT_NONCE_PATH = "/api/v1/nextNonce"
 LOOKUP_PATHS = ("/api/v1/accountActiveOrders", "/api/v1/accountInactiveOrders", "/api/v1/orders")
-PREMIUM_WEIGHTS = {"/api/v1/sendTx": 6, "/api/v1/sendTxBatch": 6, "/api/v1/nextNonce": 6,
+PREMIUM_WEIGHTS = {"/api/v1/sendTx": 6, "/api/v1/sendTxBatch": 6, NEXT_NONCE_PATH: 6,
                    "/api/v1/accountInactiveOrders": 100, "/api/v1/trades": 600, "/api/v1/recentTrades": 600}
 # WebSocket transactions share sendTx/sendTxBatch's limits.
 TX_FRAMES = {"jsonapi/sendtx": "/api/v1/sendTx", "jsonapi/sendtxbatch": "/api/v1/sendTxBatch"}
 TRADING_PAIR = "ETH-USDC"
+# /nextNonce trails execution by this much by default: lighter-python's ApiNonceManager advises waiting at least
+# 350 ms before reusing an API key, above every documented sequencer delay (Standard accounts 200 ms for makers and
+# cancels, 300 ms for takers; Premium 0 ms and 140-200 ms). Answers carry predicted_execution_time_ms, but as an
+# epoch time in captures that do not say when the request left, so they give no typical delay.
+NONCE_LAG_MS = 350
+PHASE_TIMEOUT = 60.0
+# Ours must place and cancel N orders within this many round trips, for N up to the first figure.
+ROUND_TRIP_BOUNDS = ((20, 1.3), (100, 2.0))
+RESULT_PREFIX = "BENCH-RESULT "
 
 
 def upstream_dir() -> Path:
@@ -70,20 +88,43 @@ def build_connector(impl: str, rest_url: str, ws_url: str, account: int, key_ind
         trading_pairs=[TRADING_PAIR])
 
 
-async def child(args) -> dict:
+async def child(args):
+    """Runs the phases, printing the results so far as each starts (a run that is stopped still reports them and
+    the phase it was in); an exception ends the run with its one-line description under "error"."""
+    result = {"windows_ms": []}
+
+    def report_so_far():
+        print(RESULT_PREFIX + json.dumps(result), flush=True)
+
+    connector = None
+    try:
+        connector = build_connector(args.impl, args.rest_url, args.ws_url, args.account, args.key_index,
+                                    os.environ["BENCH_LIGHTER_KEY"], args.l1_address)
+        await phases(connector, args.orders, args.stall_orders, result, report_so_far)
+    except Exception as e:
+        detail = f"{e.__class__.__name__}: {e}" if str(e) else e.__class__.__name__
+        result["error"] = f"{result.get('phase', 'start')}: {detail}".splitlines()[0]
+    if connector is not None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(connector.stop_network(), 10)
+    report_so_far()
+
+
+async def phases(connector, orders: int, stall_orders: int, result: dict, report_so_far):
     from hummingbot.core.data_type.common import OrderType, PositionAction
     from hummingbot.core.data_type.in_flight_order import OrderState
 
-    connector = build_connector(args.impl, args.rest_url, args.ws_url, args.account, args.key_index,
-                                os.environ["BENCH_LIGHTER_KEY"], args.l1_address)
-
-    async def tick_until(condition, timeout: float = 60.0):
+    async def tick_until(condition, timeout: float = PHASE_TIMEOUT):
         deadline = time.perf_counter() + timeout
         while not condition():
             connector._set_current_timestamp(time.time())
             if time.perf_counter() > deadline:
-                raise TimeoutError("benchmark phase did not complete")
+                raise TimeoutError(f"not done after {timeout:.0f} s")
             await asyncio.sleep(0.001)
+
+    def enter(phase: str):
+        result["phase"] = phase
+        report_so_far()
 
     await connector.start_network()
     await tick_until(lambda: connector.ready)
@@ -96,8 +137,8 @@ async def child(args) -> dict:
                               position_action=PositionAction.OPEN) for i in range(count)]
 
     def all_in(order_ids, states):
-        orders = connector.in_flight_orders
-        return all(oid in orders and orders[oid].current_state in states for oid in order_ids)
+        tracked = connector.in_flight_orders
+        return all(oid in tracked and tracked[oid].current_state in states for oid in order_ids)
 
     def all_gone(order_ids):
         return not any(oid in connector.in_flight_orders for oid in order_ids)
@@ -107,25 +148,30 @@ async def child(args) -> dict:
             connector.cancel(TRADING_PAIR, oid)
         await tick_until(lambda: all_gone(order_ids))
 
-    result = {}
-    window = [time.time() * 1000]
+    window = result["windows_ms"]
+    enter("P1")
+    window.append(time.time() * 1000)
     started = time.perf_counter()
-    order_ids = place(args.orders)
+    order_ids = place(orders)
     await tick_until(lambda: all_in(order_ids, {OrderState.OPEN}))
     result["p1_s"] = time.perf_counter() - started
     window.append(time.time() * 1000)
+
+    enter("P2")
     started = time.perf_counter()
     await cancel(order_ids)
     result["p2_s"] = time.perf_counter() - started
     window.append(time.time() * 1000)
     await asyncio.sleep(0.3)
 
+    enter("P3")
     window.append(time.time() * 1000)
     single = place(1, offset=50)
     await tick_until(lambda: all_in(single, {OrderState.OPEN}))
     await cancel(single)
     window.append(time.time() * 1000)
 
+    enter("P4")
     stalls, cpu_stalls = [], []
 
     async def monitor():
@@ -138,25 +184,48 @@ async def child(args) -> dict:
             cpu_stalls.append(time.thread_time() - cpu - 0.001)
 
     watcher = asyncio.get_running_loop().create_task(monitor())
-    many = place(args.stall_orders, offset=100)
-    await tick_until(lambda: all_in(many, {OrderState.OPEN}))
-    watcher.cancel()
+    try:
+        many = place(stall_orders, offset=100)
+        await tick_until(lambda: all_in(many, {OrderState.OPEN}))
+    finally:
+        watcher.cancel()
     result["p4_max_stall_s"] = max(cpu_stalls)
     result["p4_max_wall_stall_s"] = max(stalls)
-    result["windows_ms"] = window
-    await connector.stop_network()
-    return result
 
 
-def run_child(impl: str, ex: LighterEmulator, account: int, key_index: int, private_key: str, l1_address: str,
-              args) -> asyncio.Future:
+async def run_child(impl: str, ex: LighterEmulator, account: int, key_index: int, private_key: str,
+                    l1_address: str, args, timeout: float) -> dict:
+    """The child's last reported results; "error" says why it did not finish (it is stopped after `timeout` s)."""
     command = [sys.executable, __file__, "--child", "--impl", impl, "--rest-url", ex.rest_url, "--ws-url", ex.ws_url,
                "--account", str(account), "--key-index", str(key_index), "--l1-address", l1_address,
                "--orders", str(args.orders), "--stall-orders", str(args.stall_orders)]
     # The key travels in the environment, not on a command line other processes can read.
     env = {**os.environ, "BENCH_LIGHTER_KEY": private_key, "PYTHONPATH": str(REPO)}
-    return asyncio.create_subprocess_exec(*command, env=env, stdout=asyncio.subprocess.PIPE,
-                                          stderr=None if os.environ.get("BENCH_DEBUG") else asyncio.subprocess.DEVNULL)
+    process = await asyncio.create_subprocess_exec(*command, env=env, stdout=asyncio.subprocess.PIPE,
+                                                   stderr=None if os.environ.get("BENCH_DEBUG") else
+                                                   asyncio.subprocess.PIPE)
+    result = {"windows_ms": []}
+    errors = asyncio.get_running_loop().create_task(process.stderr.read()) if process.stderr else None
+
+    async def read_results():
+        nonlocal result
+        async for line in process.stdout:
+            text = line.decode(errors="replace")
+            if text.startswith(RESULT_PREFIX):
+                result = json.loads(text[len(RESULT_PREFIX):])
+        await process.wait()
+
+    try:
+        await asyncio.wait_for(read_results(), timeout)
+    except asyncio.TimeoutError:
+        process.kill()
+        await process.wait()
+        result["error"] = f"{result.get('phase', 'start')}: not finished after {timeout:.0f} s, stopped"
+    stderr = (await errors).decode(errors="replace").strip().splitlines() if errors else []
+    if "error" not in result and process.returncode != 0:
+        last = stderr[-1] if stderr else "no output"
+        result["error"] = f"{result.get('phase', 'start')}: exit {process.returncode}: {last}"
+    return result
 
 
 def tx_accounts(fields: dict) -> set:
@@ -192,49 +261,78 @@ async def parent(args):
     from lighter.signer_client import create_api_key
     results = {}
     async with LighterEmulator(port=0, latency_ms=args.latency_ms) as ex:
+        ex.faults.next_nonce_lag_ms = args.nonce_lag_ms
         maker = ex.create_account(collateral=Decimal("1000000"))
         for level in range(10):
             ex.place_order(maker, 0, is_ask=False, size=Decimal("5"), price=Decimal(2500 - level))
             ex.place_order(maker, 0, is_ask=True, size=Decimal("5"), price=Decimal(2501 + level))
-        for impl in ("upstream", "ours"):
+        for impl in args.impls:
             l1_address = "0x" + secrets.token_hex(20)
             account = ex.create_account(collateral=Decimal("1000000"), l1_address=l1_address)
             private_key, public_key, error = create_api_key()
             ex.register_api_key(account, 3, public_key)
-            process = await run_child(impl, ex, account, 3, private_key, l1_address, args)
-            output, _ = await process.communicate()
-            if process.returncode != 0:
-                raise SystemExit(f"the {impl} run failed (exit {process.returncode})")
-            result = json.loads(output.decode().strip().splitlines()[-1])
+            result = await run_child(impl, ex, account, 3, private_key, l1_address, args, args.timeout)
             windows = result["windows_ms"]
             # Emulator timestamps are whole milliseconds: widen each window by one.
-            cancel_requests = requests_between(ex, account, windows[1] - 1, windows[2] + 1)
-            result["p2_lookups"] = sum(1 for r in cancel_requests if r.path in LOOKUP_PATHS)
-            single = requests_between(ex, account, windows[3] - 1, windows[4] + 1)
-            result["p3_weight"] = sum(weight(r) for r in single)
-            result["p3_paths"] = [label(r) for r in single]
+            if len(windows) >= 3:
+                cancel_requests = requests_between(ex, account, windows[1] - 1, windows[2] + 1)
+                result["p2_lookups"] = sum(1 for r in cancel_requests if r.path in LOOKUP_PATHS)
+                # With the sequencer lag on, a connector that waits for /nextNonce shows it here.
+                result["nonce_reads"] = sum(1 for r in requests_between(ex, account, windows[0] - 1, windows[2] + 1)
+                                            if r.path == NEXT_NONCE_PATH)
+            if len(windows) >= 5:
+                single = requests_between(ex, account, windows[3] - 1, windows[4] + 1)
+                result["p3_weight"] = sum(weight(r) for r in single)
+                result["p3_paths"] = [label(r) for r in single]
             results[impl] = result
     return results
 
 
-def report(results: dict, latency_ms: int):
-    rtt = latency_ms / 1000
-    up, ours = results["upstream"], results["ours"]
-    rows = [
-        ("P1 place N -> all OPEN (round trips)", up["p1_s"] / rtt, ours["p1_s"] / rtt, up["p1_s"] / ours["p1_s"]),
-        ("P2 cancel N -> all CANCELED (round trips)", up["p2_s"] / rtt, ours["p2_s"] / rtt, up["p2_s"] / ours["p2_s"]),
-        ("P2 REST look-ups during cancels", up["p2_lookups"], ours["p2_lookups"], None),
-        ("P3 weight per place+cancel", up["p3_weight"], ours["p3_weight"], up["p3_weight"] / ours["p3_weight"]),
-        ("P4 worst loop stall, loop-thread CPU (ms)", up["p4_max_stall_s"] * 1e3, ours["p4_max_stall_s"] * 1e3,
-         up["p4_max_stall_s"] / ours["p4_max_stall_s"]),
-        ("P4 worst loop stall, wall clock (ms)", up["p4_max_wall_stall_s"] * 1e3, ours["p4_max_wall_stall_s"] * 1e3,
-         up["p4_max_wall_stall_s"] / ours["p4_max_wall_stall_s"]),
+def round_trip_bound(orders: int) -> Optional[float]:
+    return next((bound for most, bound in ROUND_TRIP_BOUNDS if orders <= most), None)
+
+
+def report(results: dict, args) -> bool:
+    """Prints the table and ours' bounds; False when ours did not finish or missed a bound."""
+    rtt = args.latency_ms / 1000
+    up, ours = results.get("upstream", {}), results.get("ours", {})
+    figures = [
+        ("P1 place N -> all OPEN (round trips)", "p1_s", 1 / rtt),
+        ("P2 cancel N -> all CANCELED (round trips)", "p2_s", 1 / rtt),
+        ("P2 REST look-ups during cancels", "p2_lookups", None),
+        ("P1+P2 /nextNonce reads", "nonce_reads", None),
+        ("P3 weight per place+cancel", "p3_weight", 1),
+        ("P4 worst loop stall, loop-thread CPU (ms)", "p4_max_stall_s", 1e3),
+        ("P4 worst loop stall, wall clock (ms)", "p4_max_wall_stall_s", 1e3),
     ]
+
+    def cell(result: dict, key: str, scale: Optional[float]) -> str:
+        return f"{result[key] * (scale or 1):10.1f}" if key in result else f"{'-':>10}"
+
     print(f"{'figure':44} {'upstream':>10} {'ours':>10} {'upstream/ours':>14}")
-    for name, a, b, ratio in rows:
-        print(f"{name:44} {a:10.1f} {b:10.1f} {('%.1fx' % ratio) if ratio else '':>14}")
-    print(f"P3 requests  upstream: {' '.join(up['p3_paths'])}")
-    print(f"P3 requests  ours:     {' '.join(ours['p3_paths'])}")
+    for name, key, scale in figures:
+        ratio = up[key] / ours[key] if scale and key in up and ours.get(key) else None
+        print(f"{name:44} {cell(up, key, scale)} {cell(ours, key, scale)} "
+              f"{('%.1fx' % ratio) if ratio is not None else '':>14}")
+    for impl, result in (("upstream", up), ("ours", ours)):
+        if "error" in result:
+            print(f"{impl} did not finish: {result['error']}")
+        elif "p3_paths" in result:
+            print(f"P3 requests  {impl + ':':9} {' '.join(result['p3_paths'])}")
+    if "ours" not in results:
+        return True
+    passed = "error" not in ours
+    bound = round_trip_bound(args.orders)
+    if bound is None:
+        print(f"no round-trip bound for ours above {ROUND_TRIP_BOUNDS[-1][0]} orders")
+        return passed
+    for phase, key in (("P1", "p1_s"), ("P2", "p2_s")):
+        measured = ours[key] / rtt if key in ours else None
+        verdict = "PASS" if measured is not None and measured <= bound else "FAIL"
+        passed = passed and verdict == "PASS"
+        shown = f"{measured:.2f}" if measured is not None else "not measured"
+        print(f"{verdict}  ours {phase} <= {bound} round trips at {args.orders} orders: {shown}")
+    return passed
 
 
 def main():
@@ -242,6 +340,11 @@ def main():
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--orders", type=int, default=20)
     parser.add_argument("--stall-orders", type=int, default=100)
+    parser.add_argument("--nonce-lag-ms", type=int, default=NONCE_LAG_MS,
+                        help="how long after execution /nextNonce shows a transaction (0: at once)")
+    parser.add_argument("--timeout", type=float, default=150.0,
+                        help="seconds a connector's whole run may take before it is stopped and reported as failed")
+    parser.add_argument("--only", choices=("ours", "upstream"), help="run one connector only")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--impl", choices=("ours", "upstream"), help=argparse.SUPPRESS)
     parser.add_argument("--rest-url", help=argparse.SUPPRESS)
@@ -252,11 +355,16 @@ def main():
     args = parser.parse_args()
     if args.child:
         logging.disable(logging.NOTSET if os.environ.get("BENCH_DEBUG") else logging.WARNING)
-        print(json.dumps(asyncio.run(child(args))))
+        asyncio.run(child(args))
         return
+    if args.orders < 1 or args.stall_orders < 1:
+        parser.error("--orders and --stall-orders need at least 1 order.")
+    args.impls = (args.only,) if args.only else ("upstream", "ours")
+    lag = f"/nextNonce {args.nonce_lag_ms} ms behind execution" if args.nonce_lag_ms else "no /nextNonce lag"
     print(f"Lighter connector benchmark: {args.orders} orders, {args.stall_orders} for P4, "
-          f"{args.latency_ms} ms added to every REST request and WebSocket frame")
-    report(asyncio.run(parent(args)), args.latency_ms)
+          f"{args.latency_ms} ms added to every REST request and WebSocket frame, {lag}")
+    if not report(asyncio.run(parent(args)), args):
+        sys.exit(1)
 
 
 if __name__ == "__main__":
