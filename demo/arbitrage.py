@@ -53,9 +53,9 @@ def script_config() -> dict:
         "lighter_connector": LIGHTER, "lighter_trading_pair": LIGHTER_PAIR,
         "extended_connector": EXTENDED, "extended_trading_pair": EXTENDED_PAIR,
         "order_amount": str(ORDER_AMOUNT), "leverage": 5, "entry_spread": "0.003", "exit_spread": "0.0005",
-        # One funding sample a second; the window never fills within the demo, so the fixed thresholds apply.
-        "funding_enabled": True, "funding_sample_interval": 1, "funding_window": 600, "funding_min_samples": 600,
-        "funding_entry_spread": "0.0002", "funding_exit_spread": "0.00005", "cooldown": 2,
+        # 30 days of hourly funding from both exchanges' history give the funding z-score from the first tick.
+        "funding_enabled": True, "funding_history_days": 30, "funding_min_history_hours": 168,
+        "funding_entry_z": "2", "funding_exit_z": "0.5", "cooldown": 2,
     }
 
 

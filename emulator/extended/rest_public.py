@@ -1,11 +1,12 @@
 """Public REST endpoints under /api/v1/info."""
 from aiohttp import web
 
+from emulator.extended import funding_history
 from emulator.extended.app_keys import STATE
 from emulator.extended.candles import INTERVALS_MS, MAX_CANDLES, build_candles
 from emulator.extended.errors import ExchangeError
 from emulator.extended.fmt import dstr, now_ms
-from emulator.extended.responses import ok, paginate, query_int, query_list
+from emulator.extended.responses import ok, query_int, query_list
 
 PUBLIC_TRADES_LIMIT = 50
 CANDLE_SOURCES = {"trades": "trade_ticks", "mark-prices": "mark_ticks", "index-prices": "index_ticks"}
@@ -43,17 +44,6 @@ async def trades(request: web.Request) -> web.Response:
     return ok([t.to_json() for t in reversed(recent)])
 
 
-async def funding_history(request: web.Request) -> web.Response:
-    state = request.app[STATE]
-    name = request.match_info["market"]
-    state.market(name)
-    start = query_int(request, "startTime") or 0
-    end = query_int(request, "endTime") or now_ms()
-    rows = [(ts, rate) for ts, rate in reversed(state.funding_history[name]) if start <= ts <= end]
-    page, pagination = paginate(request, rows, key=lambda row: row[0])
-    return ok([{"m": name, "f": dstr(rate), "T": ts} for ts, rate in page], pagination)
-
-
 async def candles(request: web.Request) -> web.Response:
     state = request.app[STATE]
     market = state.market(request.match_info["market"])
@@ -73,4 +63,4 @@ def add_routes(app: web.Application, prefix: str):
     app.router.add_get(f"{prefix}/info/markets/{{market}}/orderbook", orderbook)
     app.router.add_get(f"{prefix}/info/markets/{{market}}/trades", trades)
     app.router.add_get(f"{prefix}/info/candles/{{market}}/{{candle_type}}", candles)
-    app.router.add_get(f"{prefix}/info/{{market}}/funding", funding_history)
+    app.router.add_get(f"{prefix}/info/{{market}}/funding", funding_history.funding_history)

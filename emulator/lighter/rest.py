@@ -10,6 +10,7 @@ from emulator.lighter.auth import check_token
 from emulator.lighter.engine import Events
 from emulator.lighter.errors import LighterError
 from emulator.lighter.markets import MICRO
+from emulator.lighter.funding_history import FundingHistory
 from emulator.lighter.state import Account, ReceivedRequest, now_ms
 
 CANDLE_RESOLUTIONS = {"1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "4h": 14400, "12h": 43200,
@@ -87,7 +88,7 @@ class RestApi:
             "/api/v1/nextNonce": self.next_nonce,
             "/api/v1/apikeys": self.api_keys,
             "/api/v1/funding-rates": self.funding_rates,
-            "/api/v1/fundings": self.fundings,
+            "/api/v1/fundings": FundingHistory(self.ex).fundings,
             "/api/v1/positionFunding": self.position_funding,
             "/api/v1/exchangeStats": self.exchange_stats,
             "/api/v1/candles": self.candles,
@@ -237,16 +238,6 @@ class RestApi:
                 rows.append({"market_id": market.spec.market_id, "exchange": venue, "symbol": market.spec.symbol,
                              "rate": rate + offset})
         return json_response({"code": C.OK_CODE, "funding_rates": rows})
-
-    async def fundings(self, request: web.Request) -> web.Response:
-        market_id = self._market_id(request)
-        resolution = str_param(request, "resolution", choices=("1h", "1d"))
-        start = int_param(request, "start_timestamp", low=0)
-        end = int_param(request, "end_timestamp", low=0)
-        count_back = int_param(request, "count_back", low=0)
-        rows = [row for row in self.state.markets[market_id].funding_history if start <= row["timestamp"] <= end]
-        rows = rows[-count_back:] if count_back else rows
-        return json_response({"code": C.OK_CODE, "resolution": resolution, "fundings": rows[-100:]})
 
     async def candles(self, request: web.Request) -> web.Response:
         market_id = self._market_id(request)

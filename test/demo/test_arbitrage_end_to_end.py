@@ -5,7 +5,6 @@ import os
 import threading
 import time
 import unittest
-from collections import deque
 from decimal import Decimal
 from pathlib import Path
 from typing import List, Set, Tuple
@@ -14,7 +13,7 @@ from unittest.mock import patch
 from demo.arbitrage import EXTENDED, LIGHTER, ORDER_AMOUNT, SIZE_STEP, ArbitrageDemo
 from emulator.extended import ExtendedEmulator
 from emulator.lighter import LighterEmulator
-from scripts.lighter_extended_arbitrage import LighterExtendedArbitrage, LighterExtendedArbitrageConfig, funding_signal
+from scripts.lighter_extended_funding import funding_direction, zscore
 
 
 class ChildCommandLines:
@@ -125,42 +124,31 @@ class ArbitrageOnLighterAndExtendedTest(unittest.TestCase):
 
 
 class FundingSignalTest(unittest.TestCase):
-    def strategy(self, spreads, **config) -> LighterExtendedArbitrage:
-        # Only the funding decision is exercised: it reads the config and the sampled spreads.
-        strategy = LighterExtendedArbitrage.__new__(LighterExtendedArbitrage)
-        strategy.config = LighterExtendedArbitrageConfig(**config)
-        strategy.funding_spreads = deque(Decimal(s) for s in spreads)
-        return strategy
-
-    def test_z_score_needs_a_full_and_varying_window(self):
-        self.assertIsNone(funding_signal([Decimal("0.0001")] * 3, min_samples=4))
-        self.assertIsNone(funding_signal([Decimal("0.0001")] * 5, min_samples=4))
-        spreads = [Decimal(0), Decimal(0), Decimal(0), Decimal("0.0004")]
+    def test_z_score_needs_enough_varying_history(self):
+        self.assertIsNone(zscore([Decimal("0.0001")] * 3, Decimal("0.0004"), min_samples=4))
+        self.assertIsNone(zscore([Decimal("0.0001")] * 5, Decimal("0.0004"), min_samples=4))
+        history = [Decimal(0), Decimal(0), Decimal(0), Decimal("0.0004")]
         # mean 0.0001, population deviation 0.0001 * sqrt(3)
-        self.assertAlmostEqual(3 ** 0.5, float(funding_signal(spreads, min_samples=4)), places=9)
+        self.assertAlmostEqual(3 ** 0.5, float(zscore(history, Decimal("0.0004"), min_samples=4)), places=9)
 
-    def test_short_window_falls_back_to_the_spread_threshold(self):
-        config = dict(funding_min_samples=10, funding_entry_spread=Decimal("0.0002"),
-                      funding_exit_spread=Decimal("0.00005"))
-        self.assertEqual(1, self.strategy(["0.0003"], **config).funding_direction(entry=True))
-        self.assertEqual(-1, self.strategy(["-0.0003"], **config).funding_direction(entry=True))
-        self.assertEqual(0, self.strategy(["0.0001"], **config).funding_direction(entry=True))
+    def test_without_a_z_score_the_spread_thresholds_apply(self):
+        thresholds = dict(entry_z=Decimal(2), exit_z=Decimal("0.5"), entry_spread=Decimal("0.0002"),
+                          exit_spread=Decimal("0.00005"))
+        self.assertEqual(1, funding_direction(None, Decimal("0.0003"), True, **thresholds))
+        self.assertEqual(-1, funding_direction(None, Decimal("-0.0003"), True, **thresholds))
+        self.assertEqual(0, funding_direction(None, Decimal("0.0001"), True, **thresholds))
         # Still on for an open pair until the spread falls below the exit threshold.
-        self.assertEqual(1, self.strategy(["0.0001"], **config).funding_direction(entry=False))
-        self.assertEqual(0, self.strategy(["0.00001"], **config).funding_direction(entry=False))
+        self.assertEqual(1, funding_direction(None, Decimal("0.0001"), False, **thresholds))
+        self.assertEqual(0, funding_direction(None, Decimal("0.00001"), False, **thresholds))
 
-    def test_full_window_uses_the_z_score(self):
-        config = dict(funding_min_samples=4, funding_entry_z=Decimal("1.5"), funding_exit_z=Decimal("0.5"),
-                      funding_entry_spread=Decimal("1"))
-        # A jump from a steady spread: z = sqrt(3) > 1.5 although the spread is far below the fallback threshold.
-        self.assertEqual(1, self.strategy(["0", "0", "0", "0.0004"], **config).funding_direction(entry=True))
-        self.assertEqual(-1, self.strategy(["0", "0", "0", "-0.0004"], **config).funding_direction(entry=True))
-        self.assertEqual(0, self.strategy(["0.0001", "0.0003", "0.0001", "0.0002"], **config)
-                         .funding_direction(entry=True))
-
-    def test_disabled_funding_gives_no_signal(self):
-        strategy = self.strategy(["0.01"], funding_enabled=False, funding_min_samples=10)
-        self.assertEqual(0, strategy.funding_direction(entry=True))
+    def test_a_z_score_decides_when_there_is_one(self):
+        thresholds = dict(entry_z=Decimal("1.5"), exit_z=Decimal("0.5"), entry_spread=Decimal(1),
+                          exit_spread=Decimal(1))
+        # z = 1.7 > 1.5 although the spread is far below the fallback threshold.
+        self.assertEqual(1, funding_direction(Decimal("1.7"), Decimal("0.0004"), True, **thresholds))
+        self.assertEqual(-1, funding_direction(Decimal("-1.7"), Decimal("-0.0004"), True, **thresholds))
+        self.assertEqual(0, funding_direction(Decimal("1.2"), Decimal("0.0004"), True, **thresholds))
+        self.assertEqual(1, funding_direction(Decimal("0.6"), Decimal("0"), False, **thresholds))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Responses and stream frames have the field names and JSON types of the reference payloads."""
+import time
 from decimal import Decimal
 
 from test.emulator.extended.extended_emulator_helpers import (
@@ -55,7 +56,8 @@ class RestShapeTests(EmulatorTestCase):
 
     async def test_funding_rate_history(self):
         self.ex.trigger_funding("BTC-USD")
-        _, body = await self.get("/info/BTC-USD/funding", auth=False)
+        now = int(time.time() * 1000)
+        _, body = await self.get(f"/info/BTC-USD/funding?startTime={now - 60_000}&endTime={now}", auth=False)
         self.assertShape(payload_objects("extended_13_funding.txt")[1], body)
         self.assertEqual(1, body["pagination"]["count"])
 

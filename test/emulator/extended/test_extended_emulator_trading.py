@@ -155,7 +155,7 @@ class PositionFundingLeverageTests(EmulatorTestCase):
         _, body = await self.get("/user/funding/history")
         self.assertEqual(("SHORT", "-0.080000", "0.0001"),
                          (body["data"][0]["side"], body["data"][0]["fundingFee"], body["data"][0]["fundingRate"]))
-        _, rates = await self.get(f"/info/BTC-USD/funding?startTime={now_ms() - 60_000}", auth=False)
+        _, rates = await self.get(f"/info/BTC-USD/funding?startTime={now_ms() - 60_000}&endTime={now_ms()}", auth=False)
         self.assertEqual("0.0001", rates["data"][0]["f"])
 
     async def test_leverage_update_rules(self):
