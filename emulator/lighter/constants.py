@@ -52,6 +52,8 @@ NIL_API_KEY_INDEX = 255
 MARGIN_FRACTION_TICK = 10_000
 FEE_TICK = 1_000_000
 MAX_ORDER_EXPIRY_PERIOD_MS = 30 * 24 * 60 * 60 * 1000
+# Fat-finger band of limit orders around min/max(mark price, best opposite price), in percent (docs.lighter.xyz).
+FAT_FINGER_BAND_PERCENT = 5
 SIG_BYTES = 80
 USDC_ASSET_ID = 3
 INSURANCE_FUND_ACCOUNT_INDEX = 281474976710655

@@ -59,6 +59,21 @@ class MatchingEngine:
                      updated_us=created, block_height=self.state.block_height,
                      visible_at_ms=created // 1000 + self.faults.rest_index_delay_ms)
 
+    def check_price_band(self, market: MarketState, is_ask: bool, price: int):
+        """Lighter's fat-finger check on limit orders (docs.lighter.xyz, perpetual-futures/order-types-and-matching): a
+        sell below max(mark price, best bid) x 0.95 or a buy above min(mark price, best ask) x 1.05 is refused. That the
+        API refuses it with 21702 "invalid price" is inferred: the docs give the rule, not the code."""
+        mark = mark_price(market)
+        best = self.books[market.spec.market_id].side(not is_ask).best()
+        if is_ask:
+            reference = max(mark, best) if best is not None else mark
+            refused = price * 100 < reference * (100 - C.FAT_FINGER_BAND_PERCENT)
+        else:
+            reference = min(mark, best) if best is not None else mark
+            refused = price * 100 > reference * (100 + C.FAT_FINGER_BAND_PERCENT)
+        if refused:
+            raise LighterError(C.INVALID_PRICE)
+
     def check_margin(self, account: Account, order: Order, replacing: Optional[Order] = None):
         if not order_allowed(account, self.state.markets, order, replacing):
             raise LighterError(C.NOT_ENOUGH_MARGIN)

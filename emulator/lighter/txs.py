@@ -225,6 +225,8 @@ class TxProcessor:
             raise LighterError(C.INVALID_BASE_OR_QUOTE)
         if client_index and any(order.client_order_index == client_index for order in account.active_orders.values()):
             raise LighterError(C.CLIENT_ORDER_INDEX_EXISTS)
+        if order_type == C.ORDER_TYPE_LIMIT:
+            self.engine.check_price_band(market, bool(info["IsAsk"]), price)
         order = self.engine.new_order(account, market, client_index, base, price, bool(info["IsAsk"]), order_type,
                                       tif, bool(reduce_only), expiry)
         if not order.reduce_only:

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from hummingbot.core.api_throttler.data_types import LinkedLimitWeightPair, RateLimit
 from hummingbot.core.data_type.in_flight_order import OrderState
 
@@ -67,6 +69,24 @@ CANCEL_ALL_ON_STOP_TIMEOUT = 10
 CROSS_MARGIN_MODE = 0
 # The signer's cap on ClientOrderIndex; order indexes assigned by the exchange are above it.
 MAX_CLIENT_ORDER_INDEX = 2 ** 48 - 1
+# Ranges of the fields a create-order transaction signs (lighter-go types/txtypes/constants.go and create_order.go).
+# Price and TriggerPrice are uint32 tick counts: the SDK hands them to the signer as 32-bit C ints, so a larger count
+# would silently wrap (50,000,000.00 at 2 decimals was signed as 7,050,327.04), never be refused.
+MIN_PRICE_TICKS = 1
+MAX_PRICE_TICKS = 2 ** 32 - 1
+MIN_BASE_AMOUNT = 1
+MAX_BASE_AMOUNT = 2 ** 48 - 1
+MIN_CLIENT_ORDER_INDEX = 1
+MAX_PERPS_MARKET_INDEX = 254
+# OrderExpiry in milliseconds: -1 asks the signer for now + 28 days, 0 is "none" (IOC orders); an explicit time must lie
+# 5 minutes to 30 days ahead (MinOrderExpiryPeriod, MaxOrderExpiryPeriod).
+ORDER_EXPIRY_SIGNER_DEFAULT = -1
+ORDER_EXPIRY_NONE = 0
+MIN_ORDER_EXPIRY_PERIOD_MS = 5 * 60 * 1000
+MAX_ORDER_EXPIRY_PERIOD_MS = 30 * 24 * 60 * 60 * 1000
+# Lighter's fat-finger check (docs.lighter.xyz, perpetual-futures/order-types-and-matching): a sell is refused below
+# max(mark price, best bid) x 0.95, a buy above min(mark price, best ask) x 1.05.
+FAT_FINGER_BAND = Decimal("0.05")
 # The exchange's documented batch limits disagree (15 in the SDK's asyncapi, 50 in the docs): the stricter one holds.
 MAX_TX_PER_BATCH = 15
 # Orders submitted together start, and orders accepted together are confirmed, this many per event-loop iteration
@@ -129,6 +149,8 @@ AUTH_TOKEN_LIFETIME = 10 * 60
 AUTH_TOKEN_REFRESH_MARGIN = 60
 
 FUNDING_INTERVAL_SECONDS = 3600
+# While Lighter fails the network check, a WARNING says so at once and again this often (seconds).
+NETWORK_WARNING_INTERVAL = 30
 
 # Rate limits (docs rate-limits page; see shared payloads). Every request draws from one rolling-minute pool of the
 # account: Standard counts requests (60/min), Premium/Plus/Builder count endpoint weights. Transactions also draw

@@ -10,6 +10,7 @@ from bidict import bidict
 from hummingbot.connector.constants import s_decimal_NaN
 from hummingbot.connector.derivative.lighter_perpetual import (
     lighter_perpetual_constants as CONSTANTS,
+    lighter_perpetual_order_checks as checks,
     lighter_perpetual_parsers as parsers,
     lighter_perpetual_utils as utils,
     lighter_perpetual_web_utils as web_utils,
@@ -78,6 +79,9 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         self._client_id_by_order_index: Dict[str, str] = {}
         # Per market id: the time of the newest account trade a fills look-up has read.
         self._fills_read_until: Dict[int, float] = {}
+        # Since when Lighter has failed the network check, and when that was last said.
+        self._unreachable_since: Optional[float] = None
+        self._unreachable_said_at = 0.0
         super().__init__(balance_asset_limit, rate_limits_share_pct)
 
     # --- identity and settings -----------------------------------------------------------------------------------
@@ -189,6 +193,35 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         # After a failed network check the transaction client keeps running: it still answers for what is in the air.
         if stopping and self._tx_client is not None:
             await self._tx_client.stop()
+
+    async def check_network(self) -> NetworkStatus:
+        """Hummingbot's check, which alone would say nothing above DEBUG while Lighter cannot be reached: this one says
+        so at WARNING at once, again every NETWORK_WARNING_INTERVAL while it lasts, and when Lighter answers again."""
+        # Inside Hummingbot's own timeout, which would cancel the check without a word.
+        timeout = 0.8 * self.check_network_timeout
+        try:
+            await asyncio.wait_for(self._make_network_check_request(), timeout)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            reason = f"no answer within {timeout:g} s" if isinstance(e, asyncio.TimeoutError) else _request_failure(e)
+            self._say_unreachable(reason)
+            return NetworkStatus.NOT_CONNECTED
+        if self._unreachable_since is not None:
+            self.logger().info(f"Lighter at {web_utils.rest_base_url(self._domain)} answers again.")
+            self._unreachable_since = None
+        return NetworkStatus.CONNECTED
+
+    def _say_unreachable(self, reason: str):
+        now = self._time()
+        if self._unreachable_since is None:
+            self._unreachable_since = now
+        elif now - self._unreachable_said_at < CONSTANTS.NETWORK_WARNING_INTERVAL:
+            return
+        self._unreachable_said_at = now
+        lasting = (f" (for {now - self._unreachable_since:.0f} s)" if now > self._unreachable_since else "")
+        self.logger().warning(f"Cannot reach Lighter at {web_utils.rest_base_url(self._domain)}: {reason}{lasting}; "
+                              f"no orders can be placed until it answers.")
 
     async def _cancel_every_account_order(self):
         """Lighter's cancel-all transaction: it also reaches orders this bot does not track (left by an earlier run,
@@ -304,13 +337,62 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         if self._order_burst:
             asyncio.get_event_loop().call_soon(self._start_burst_slice)
 
-    def _market_order_price(self, trading_pair: str, is_buy: bool) -> Decimal:
-        """Market orders are IOC orders bounded by a price through the book, as Lighter requires."""
-        best = Decimal(str(self.get_price(trading_pair, is_buy)))
+    async def _create_order(self, trade_type: TradeType, order_id: str, trading_pair: str, amount: Decimal,
+                            order_type: OrderType, price: Optional[Decimal] = None,
+                            position_action: PositionAction = PositionAction.NIL, **kwargs):
+        # Hummingbot's own path starts with the pair's trading rule: without one it ends in a bare KeyError and no
+        # failure event.
+        if trading_pair not in self._trading_rules:
+            self.start_tracking_order(order_id=order_id, exchange_order_id=None, trading_pair=trading_pair,
+                                      trade_type=trade_type, price=price, amount=amount, order_type=order_type,
+                                      position_action=position_action, **kwargs)
+            self._on_order_failure(order_id=order_id, trading_pair=trading_pair, amount=amount, trade_type=trade_type,
+                                   order_type=order_type, price=price,
+                                   exception=checks.OrderRefused(self._untradable_reason(trading_pair)))
+            return
+        await super()._create_order(trade_type, order_id, trading_pair, amount, order_type, price,
+                                    position_action=position_action, **kwargs)
+
+    def _untradable_reason(self, trading_pair: str) -> str:
+        if not self._trading_rules:
+            return (f"The Lighter connector is not connected yet (its markets are not loaded), so the {trading_pair} "
+                    f"order was not sent.")
+        if trading_pair in self._markets:
+            return f"{trading_pair} is not open for trading on Lighter; the order was not sent."
+        return f"{trading_pair} is not a Lighter perpetual market; the order was not sent."
+
+    def _on_order_failure(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
+                          order_type: OrderType, price: Optional[Decimal], exception: Exception, **kwargs):
+        if not isinstance(exception, checks.OrderRefused):
+            super()._on_order_failure(order_id, trading_pair, amount, trade_type, order_type, price, exception,
+                                      **kwargs)
+            return
+        # One sentence: Hummingbot's own line adds a traceback and "Check API key and network connection".
+        self.logger().warning(f"{trade_type.name.capitalize()} order {order_id} for {trading_pair} was not sent: "
+                              f"{exception}")
+        self._update_order_after_failure(order_id=order_id, trading_pair=trading_pair, exception=exception)
+
+    def _price_references(self, trading_pair: str) -> Tuple[Optional[Decimal], Optional[Decimal], Optional[Decimal]]:
+        """Mark price, best bid and best ask: what Lighter's fat-finger check measures an order price against."""
+        try:
+            mark = Decimal(self.get_funding_info(trading_pair).mark_price)
+        except KeyError:
+            mark = None
+        book = self.order_books.get(trading_pair)
+        bid = next(book.bid_entries(), None) if book is not None else None
+        ask = next(book.ask_entries(), None) if book is not None else None
+        return (mark, Decimal(str(bid.price)) if bid is not None else None,
+                Decimal(str(ask.price)) if ask is not None else None)
+
+    def _market_order_price(self, market: parsers.LighterMarket, is_buy: bool) -> Decimal:
+        """Market orders are IOC orders bounded by a price through the book, as Lighter requires, and kept inside its
+        fat-finger band."""
+        best = Decimal(str(self.get_price(market.trading_pair, is_buy)))
         if best.is_nan() or best <= 0:
-            raise ValueError(f"No {trading_pair} order book price to bound a market order with.")
+            raise checks.OrderRefused(f"No {market.trading_pair} order book price to bound a market order with yet.")
         slippage = Decimal(CONSTANTS.MARKET_ORDER_SLIPPAGE)
-        return self.quantize_order_price(trading_pair, best * (1 + slippage if is_buy else 1 - slippage))
+        price = self.quantize_order_price(market.trading_pair, best * (1 + slippage if is_buy else 1 - slippage))
+        return checks.clamp_to_fat_finger(market, not is_buy, price, *self._price_references(market.trading_pair))
 
     async def _place_order(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
                            order_type: OrderType, price: Decimal, position_action: PositionAction = PositionAction.NIL,
@@ -318,19 +400,22 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         market = await self._loaded_market(trading_pair)
         is_ask = trade_type == TradeType.SELL
         if order_type == OrderType.MARKET:
-            price = self._market_order_price(trading_pair, is_buy=not is_ask)
-            lighter_type, time_in_force, expiry = CONSTANTS.ORDER_TYPE_MARKET, CONSTANTS.TIME_IN_FORCE_IOC, 0
+            price = self._market_order_price(market, is_buy=not is_ask)
+            lighter_type, time_in_force = CONSTANTS.ORDER_TYPE_MARKET, CONSTANTS.TIME_IN_FORCE_IOC
+            expiry = CONSTANTS.ORDER_EXPIRY_NONE
         else:
             lighter_type = CONSTANTS.ORDER_TYPE_LIMIT
             time_in_force = (CONSTANTS.TIME_IN_FORCE_POST_ONLY if order_type == OrderType.LIMIT_MAKER
                              else CONSTANTS.TIME_IN_FORCE_GTT)
-            expiry = -1  # the signer's default: 28 days
-        base_amount, scaled_price = market.scaled_amount(amount), market.scaled_price(price)
-        if base_amount < 1 or scaled_price < 1:
-            raise ValueError(f"{amount} {trading_pair} at {price} is below Lighter's smallest size "
-                             f"{market.size_increment} or tick {market.price_increment}.")
+            expiry = CONSTANTS.ORDER_EXPIRY_SIGNER_DEFAULT
+            checks.check_fat_finger(market, is_ask, price, *self._price_references(trading_pair))
+        # Every integer the signer takes, range-checked here: out of range, it would be wrapped or refused obscurely.
+        market_index = checks.market_index(market)
+        client_order_index = checks.client_order_index(order_id)
+        base_amount, price_ticks = checks.base_amount(market, amount), checks.price_ticks(market, price)
+        expiry = checks.order_expiry(expiry, int(self._time() * 1e3), time_in_force == CONSTANTS.TIME_IN_FORCE_IOC)
         tx_hash = await self._transactions.submit(self._transactions.create_order(
-            market.market_id, int(order_id), base_amount, scaled_price, is_ask, lighter_type, time_in_force,
+            market_index, client_order_index, base_amount, price_ticks, is_ask, lighter_type, time_in_force,
             position_action == PositionAction.CLOSE, expiry))
         return tx_hash, self.current_timestamp
 
@@ -663,6 +748,14 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
 
 class _OrderNotFound(IOError):
     pass
+
+
+def _request_failure(error: Exception) -> str:
+    """What went wrong with a request, in a few words, without the URL (said by the caller) or any header."""
+    text = str(error)
+    if "HTTP status is " in text:
+        return f"HTTP {text.split('HTTP status is ', 1)[1][:3]}"
+    return error.__class__.__name__
 
 
 def _lookup_start(orders: Iterable[InFlightOrder]) -> float:
