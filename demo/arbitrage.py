@@ -298,6 +298,6 @@ def decisions(log_path: Path) -> List[str]:
     """The script's open and close decisions, as it logged them."""
     if not log_path.exists():
         return []
-    markers = ("spread", "Closing the hedged pair", "Hedged pair")
+    markers = ("spread", "Closing the hedged pair", "Hedged pair", "Adopted the hedged pair")
     return [line.split(" - ")[-1].strip() for line in log_path.read_text().splitlines()
             if any(marker in line for marker in markers) and SCRIPT_LOGGER in line]
