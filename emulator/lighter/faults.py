@@ -12,14 +12,20 @@ WS sendtx) or "*" for every request, and can be limited to the next `count` matc
     ex.faults.rest_index_delay_ms = 2000                   # new orders hidden from REST order lists
     ex.faults.close_websockets()                           # server closes every WS connection
     ex.faults.answer_ids = False                           # WS sendtx answers stop echoing the request id
-    ex.faults.add("tx:14", code=23000, disconnect=True)   # over WS: refused with that code, then the socket closed
-    ex.faults.add("tx:14", hold_ms=11000)                 # over WS: held, then executed even if the client left
+    ex.faults.add("tx:14", code=23000, disconnect=True)   # refused with that code, then the connection closed
+    ex.faults.add("tx:14", hold_ms=11000)                 # held, then executed even if the client left
+    ex.faults.add("tx:14", answer_lost=True)              # executed, but the answer never reaches the client
     ex.faults.nonce_error = (400, "invalid nonce")         # every nonce error answered this way (lighter-python #60)
     ex.faults.error_object = True                          # WS errors as {"error": {code, message}, "id"}
     ex.faults.next_nonce_lag_ms = 350                      # /nextNonce shows executions this much later
 """
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
+
+from emulator.lighter import constants as C
+
+# Messages of the refusals a fault can answer with. 23000 is in constants; 21506's text is inferred from its name.
+REFUSAL_MESSAGES = {C.TOO_MANY_REQUESTS[0]: C.TOO_MANY_REQUESTS[1], 21506: "too many pending txs"}
 
 
 @dataclass
@@ -29,12 +35,15 @@ class FaultRule:
     timeout_ms: int = 0
     count: Optional[int] = None
     hits: int = 0
-    # Lighter result code to refuse with (WS sendtx), e.g. 23000 too many requests, 21506 too many pending txs.
+    # Lighter result code to refuse with (sendTx over WS or REST), e.g. 23000 too many requests, 21506 too many
+    # pending txs.
     code: Optional[int] = None
-    # Close the WS connection once the answer is sent (inferred: how the venue may treat a client over its quota).
+    # Close the connection once the answer is sent (inferred: how the venue may treat a client over its quota).
     disconnect: bool = False
-    # WS sendtx: answered, and executed, this long after it arrived, whether or not the connection is still open.
+    # sendTx: answered, and executed, this long after it arrived, whether or not the client is still connected.
     hold_ms: int = 0
+    # sendTx: executed, then the answer is lost (a WS frame never sent; REST: the connection closed unanswered).
+    answer_lost: bool = False
 
 
 class Faults:
@@ -55,9 +64,9 @@ class Faults:
 
     def add(self, target: str, latency_ms: int = 0, status: Optional[int] = None, timeout_ms: int = 0,
             count: Optional[int] = None, code: Optional[int] = None, disconnect: bool = False,
-            hold_ms: int = 0) -> FaultRule:
+            hold_ms: int = 0, answer_lost: bool = False) -> FaultRule:
         rule = FaultRule(latency_ms=latency_ms, status=status, timeout_ms=timeout_ms, count=count, code=code,
-                         disconnect=disconnect, hold_ms=hold_ms)
+                         disconnect=disconnect, hold_ms=hold_ms, answer_lost=answer_lost)
         self.rules[target] = rule
         return rule
 

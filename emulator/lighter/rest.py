@@ -9,8 +9,9 @@ from emulator.lighter import constants as C, views
 from emulator.lighter.auth import check_token
 from emulator.lighter.engine import Events
 from emulator.lighter.errors import LighterError
-from emulator.lighter.markets import MICRO
+from emulator.lighter.faults import REFUSAL_MESSAGES
 from emulator.lighter.funding_history import FundingHistory
+from emulator.lighter.markets import MICRO
 from emulator.lighter.state import Account, ReceivedRequest, now_ms
 
 CANDLE_RESOLUTIONS = {"1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "4h": 14400, "12h": 43200,
@@ -135,6 +136,27 @@ class RestApi:
             if rule.status is not None:
                 code, message = C.TOO_MANY_REQUESTS if rule.status == 429 else (rule.status, "internal error")
                 return json_response({"code": code, "message": message}, status=rule.status)
+            if rule.code is not None:
+                message = REFUSAL_MESSAGES.get(rule.code, "internal error")
+                response = json_response({"code": rule.code, "message": message}, status=400)
+                if rule.disconnect:
+                    response.force_close()
+                return response
+        hold_ms = max((rule.hold_ms for rule in rules), default=0)
+        if hold_ms:
+            # Held, then executed even if the client stopped waiting: the execution is shielded from its leaving.
+            return await asyncio.shield(asyncio.ensure_future(self._answer(request, handler, hold_ms)))
+        response = await self._answer(request, handler)
+        if any(rule.answer_lost for rule in rules):
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=504)
+        return response
+
+    @staticmethod
+    async def _answer(request: web.Request, handler, hold_ms: int = 0) -> web.Response:
+        if hold_ms:
+            await asyncio.sleep(hold_ms / 1000)
         try:
             return await handler(request)
         except LighterError as error:

@@ -16,7 +16,7 @@ from emulator.lighter import constants as C, views
 from emulator.lighter.auth import check_token
 from emulator.lighter.engine import Events, MatchingEngine
 from emulator.lighter.errors import LighterError
-from emulator.lighter.faults import Faults
+from emulator.lighter.faults import REFUSAL_MESSAGES, Faults
 from emulator.lighter.state import ExchangeState, ReceivedRequest, now_ms, now_us
 from emulator.lighter.txs import TxProcessor
 
@@ -25,8 +25,6 @@ PRIVATE_CHANNELS = ("account_all", "account_all_orders", "account_all_trades", "
                     "account_all_assets", "user_stats")
 TRADE_REPLAY = 50
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
-# Messages of the refusals a fault can answer with. 23000 is in constants; 21506's text is inferred from its name.
-REFUSAL_MESSAGES = {C.TOO_MANY_REQUESTS[0]: C.TOO_MANY_REQUESTS[1], 21506: "too many pending txs"}
 # Close code after a refusal that ends the connection (inferred: the venue's is not documented).
 REFUSAL_CLOSE_CODE = WSCloseCode.TRY_AGAIN_LATER
 # Queued after an answer, the writer closes the connection once everything before it was sent.
@@ -262,9 +260,12 @@ class WsHub:
                     self._execute_held(conn, hold_ms, kind, request_id, tx_types, tx_infos)))
                 return
             reply = self._execute(kind, request_id, tx_types, tx_infos, events)
+            if any(rule.answer_lost for rule in rules):
+                reply = None
         except LighterError as error:
             reply = self._refusal(kind, request_id, error)
-        conn.send(dumps(reply))
+        if reply is not None:
+            conn.send(dumps(reply))
         self.publish(events)
         if disconnect:
             conn.close_after_sent()

@@ -10,6 +10,9 @@ from test.emulator.lighter.lighter_emulator_support import EmulatorTestCase, of_
 
 class FaultTests(EmulatorTestCase):
 
+    def resting(self):
+        return [order.client_order_index for order in self.ex.state.accounts[self.account].active_orders.values()]
+
     async def test_added_latency_on_one_path(self):
         self.ex.faults.add("/api/v1/orderBooks", latency_ms=200)
         started = time.monotonic()
@@ -43,6 +46,35 @@ class FaultTests(EmulatorTestCase):
         await asyncio.sleep(0.4)
         self.assertEqual({}, self.ex.state.accounts[self.account].active_orders)
         self.assertEqual(200, (await self.send_tx(tx_type, tx_info))[0])
+
+    async def test_rest_send_refused_with_a_code_does_not_consume_the_nonce(self):
+        self.ex.faults.add("tx:14", code=21506, count=1)
+        tx_type, tx_info = self.sign_order(nonce=0)
+        refusal = (400, {"code": 21506, "message": "too many pending txs"})
+        self.assertEqual(refusal, await self.send_tx(tx_type, tx_info))
+        self.assertEqual({}, self.ex.state.accounts[self.account].active_orders)
+        self.assertEqual(200, (await self.send_tx(tx_type, tx_info))[0])
+
+    async def test_rest_send_held_past_the_client_timeout_still_executes(self):
+        self.ex.faults.add("tx:14", hold_ms=400, count=1)
+        tx_type, tx_info = self.sign_order(nonce=0)
+        with self.assertRaises(asyncio.TimeoutError):
+            async with self.session.post(self.ex.rest_url + "/api/v1/sendTx",
+                                         data={"tx_type": str(tx_type), "tx_info": tx_info},
+                                         timeout=aiohttp.ClientTimeout(total=0.1)):
+                pass
+        self.assertEqual({}, self.ex.state.accounts[self.account].active_orders)
+        await asyncio.sleep(0.45)
+        self.assertEqual([1], self.resting())
+        # The same bytes again: the nonce is used.
+        self.assertEqual(21104, (await self.send_tx(tx_type, tx_info))[1]["code"])
+
+    async def test_rest_send_executed_with_its_answer_lost(self):
+        self.ex.faults.add("tx:14", answer_lost=True, count=1)
+        tx_type, tx_info = self.sign_order(nonce=0)
+        with self.assertRaises(aiohttp.ClientError):
+            await self.send_tx(tx_type, tx_info)
+        self.assertEqual([1], self.resting())
 
     async def test_injected_nonce_error(self):
         self.ex.faults.nonce_errors(1)

@@ -239,3 +239,16 @@ class WsSendTxTests(EmulatorTestCase):
         self.assertEqual(("kept", 200), (reply["id"], reply["code"]))
         self.assertEqual([93], [order.client_order_index
                                 for order in self.ex.state.accounts[self.account].active_orders.values()])
+
+    async def test_answer_lost_fault_executes_a_ws_frame_and_never_answers_it(self):
+        self.ex.faults.add("tx:14", answer_lost=True, count=1)
+        ws = await self.connect()
+        nonce = self.next_nonce()
+        tx_type, tx_info = self.sign_order(client_index=94, nonce=nonce)
+        await ws.send_json({"type": "jsonapi/sendtx", "data": {"id": "first", "tx_type": tx_type, "tx_info": tx_info}})
+        # The same bytes again: refused for the nonce the first one used; that refusal is the only answer.
+        await ws.send_json({"type": "jsonapi/sendtx", "data": {"id": "again", "tx_type": tx_type, "tx_info": tx_info}})
+        reply = await self.receive_until(ws, of_type("jsonapi/sendtx"))
+        self.assertEqual(("again", 21104), (reply["id"], reply["code"]))
+        self.assertEqual([94], [order.client_order_index
+                                for order in self.ex.state.accounts[self.account].active_orders.values()])
