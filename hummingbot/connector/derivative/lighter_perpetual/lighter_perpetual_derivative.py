@@ -21,6 +21,7 @@ from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_api_ord
 from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_auth import LighterPerpetualAuth
 from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_transactions import (
     LighterKeyError,
+    LighterOutcomeUnknown,
     LighterTransactionClient,
     LighterTransactionError,
 )
@@ -418,6 +419,15 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
             market_index, client_order_index, base_amount, price_ticks, is_ask, lighter_type, time_in_force,
             position_action == PositionAction.CLOSE, expiry))
         return tx_hash, self.current_timestamp
+
+    async def _place_order_and_process_update(self, order: InFlightOrder, **kwargs) -> str:
+        try:
+            return await super()._place_order_and_process_update(order, **kwargs)
+        except LighterOutcomeUnknown as e:
+            # Not a failure: the order stays PENDING_CREATE until the stream or the order status poll finds it (or
+            # proves it absent).
+            self.logger().warning(f"Order {order.client_order_id} stays tracked: {e}.")
+            return ""
 
     async def _place_cancel(self, order_id: str, tracked_order: InFlightOrder) -> bool:
         # By client order index: no look-up of the exchange's order index, and since transactions of one key are

@@ -12,9 +12,12 @@ time, since concurrent HTTP requests may overtake each other.
 
 After any failure nothing new is sent until every frame in the air has been answered (or given up on); then each
 failed frame is decided by one table (DECISIONS), from the kind of its error and whether an earlier frame failed too.
-Where the outcome is unknown the nonce decides, read until it can be trusted: /nextNonce counts the transactions the
-sequencer executed, which trails what the API accepted, so it is read until it covers every accepted transaction and
-stops moving. One failure never causes a second: what never ran only because of it is signed again.
+A transaction whose frame got no answer is in doubt: it keeps its nonce and its signed bytes and is sent again exactly
+as it was. Lighter takes one transaction per nonce of a key, in order, so of the two sends at most one executes; a
+nonce error on the second means the first took the nonce (accepted once /nextNonce shows it). In doubt, a transaction
+is never reported failed: if no send settles it within MAX_SENDS it is reported unknown (LighterOutcomeUnknown) and
+the order stays tracked until the exchange shows it or its absence. One failure never causes a second: what never ran
+only because of it is sent again at its nonce, or signed again at a new one if a nonce ahead of it was freed.
 """
 import asyncio
 import contextlib
@@ -51,12 +54,12 @@ SOCKET_RETRY_INTERVAL = 60.0
 STALLED_SOCKET_PAUSE = 15.0
 # How long stopping waits for answers to frames in the air, in seconds.
 STOP_ANSWER_WAIT = 2.0
-# /nextNonce is trusted once it covers every accepted transaction and has not moved for this long, in seconds. After
-# answers went missing it waits longer: a frame the exchange received just before the connection was given up on may
-# still be accepted and executed. Both are inferred: lighter-python's ApiNonceManager advises at least 350 ms between
-# execution and reuse of a key; 2 s also covers a frame executed 1 s after its 10 s timeout.
+# /nextNonce is trusted once it covers every accepted transaction and has not moved for this long, in seconds (inferred:
+# lighter-python's ApiNonceManager advises at least 350 ms between execution and reuse of a key).
 EXECUTION_SETTLE = 0.5
-UNANSWERED_SETTLE = 2.0
+# After a nonce error on a transaction in doubt, /nextNonce is watched this long for the earlier send's execution
+# (inferred: the sequencer executes an accepted transaction within a few seconds).
+NONCE_USED_PATIENCE = 10.0
 NONCE_POLL_INTERVAL = 0.25
 # However busy the key, the nonce read after this long (since the first read) is the one used.
 SETTLE_LIMIT = 30.0
@@ -65,11 +68,12 @@ SETTLE_LIMIT = 30.0
 NONCE_READ_BACKOFF = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 NONCE_READ_PATIENCE = 30.0
 # Pause before a transaction refused as "too many requests" (23000) or "too many pending txs" (21506) leaves again,
-# by how many times it was signed; after the last it fails (about 15 s in all: an order that cannot leave within that
-# is better reported failed than left pending).
+# by how many times it was sent; after the last it fails (about 15 s in all: an order that cannot leave within that
+# is better reported failed than left pending). A transaction in doubt leaves again at once, then after these pauses.
 BUSY_BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)
-# A transaction is signed at most this many times (nonce errors behind failures, back-offs).
-MAX_SIGN_ATTEMPTS = len(BUSY_BACKOFF) + 1
+# A transaction is sent at most this many times; then it fails, or is reported unknown if it is in doubt. Its signed
+# bytes stay valid for the signer's 10 minutes (ExpiredAt), far longer than this takes.
+MAX_SENDS = len(BUSY_BACKOFF) + 1
 _KEY_SHAPE = re.compile(rf"(0x)?[0-9a-fA-F]{{{CONSTANTS.API_PRIVATE_KEY_HEX_LENGTH}}}")
 _BAD_KEY_MESSAGE = ("The Lighter API private key is not a valid key; copy it again from the API key you created on "
                     "Lighter.")
@@ -87,6 +91,11 @@ class LighterKeyError(LighterTransactionError):
     """The API key cannot be used: malformed, or not registered for the account."""
 
 
+class LighterOutcomeUnknown(LighterTransactionError):
+    """Not a refusal: the transaction was sent and Lighter may have executed it, but no answer or nonce proved either.
+    Whoever tracks what it does (an order) keeps tracking it until the exchange shows it or its absence."""
+
+
 class TxErrorKind(Enum):
     """Why a frame of transactions was not accepted."""
     NONCE = "nonce"            # refused for its nonce: not executed, nonce not consumed
@@ -94,6 +103,7 @@ class TxErrorKind(Enum):
     KEY = "key"                # the API key is unknown or invalid for the account
     REFUSED = "refused"        # any other code; a batch may have been executed up to the refused transaction
     UNANSWERED = "unanswered"  # no usable answer (timeout, connection lost, HTTP 429/5xx): executed or not
+    NOT_SENT = "not sent"      # the socket was lost while the frame waited for the throttler: it never left
 
 
 def classify(code: Optional[int], message: str) -> TxErrorKind:
@@ -112,22 +122,30 @@ def classify(code: Optional[int], message: str) -> TxErrorKind:
 
 class Action(Enum):
     FAIL = "fail"
-    SIGN_AGAIN = "sign again with a fresh nonce"
-    BACK_OFF = "sign again after a pause"
-    EXECUTED_OR_FAIL = "executed ones accepted; of the rest, the one at the nonce fails and those after it sign " \
-                       "again, or all fail if none was executed"
-    EXECUTED_OR_SIGN_AGAIN = "executed ones accepted, the rest sign again"
+    SEND_AGAIN = "send again at its nonce"
+    BACK_OFF = "send again at its nonce after a pause"
+    NONCE_USED = "in doubt: its earlier send took the nonce (accepted once /nextNonce shows it, else sent again); " \
+                 "otherwise another program took it: fail, and read the nonce"
+    EXECUTED_OR_FAIL = "of those not executed, the one at the nonce fails and those after it are signed again at " \
+                       "new nonces, or all fail if none was executed"
 
 
-# What becomes of a failed frame's transactions. "Behind" means a frame sent earlier failed too: a nonce error, or a
-# frame that got no answer and was not executed, is then explained by that failure alone.
+# What becomes of a failed frame's transactions. "Behind" means a frame sent earlier failed too: a nonce error is then
+# explained by that failure alone. Whatever the row, three rules hold:
+# - a transaction below the nonce the exchange has reached (every frame accepted after it, or /nextNonce where an
+#   outcome needs it) was executed: it is accepted;
+# - a transaction sent again keeps its nonce and signed bytes, unless a nonce ahead of it was freed (a transaction
+#   that failed): then it is signed again at a new nonce;
+# - a transaction in doubt (a send of it got no answer) is never failed nor signed at another nonce: where either
+#   would happen, or after MAX_SENDS, it is reported unknown (LighterOutcomeUnknown).
 #                          first failure                  behind an earlier failure
 DECISIONS = {
-    TxErrorKind.NONCE:      (Action.FAIL,               Action.SIGN_AGAIN),
+    TxErrorKind.NONCE:      (Action.NONCE_USED,         Action.SEND_AGAIN),
     TxErrorKind.BUSY:       (Action.BACK_OFF,           Action.BACK_OFF),
     TxErrorKind.KEY:        (Action.FAIL,               Action.FAIL),
     TxErrorKind.REFUSED:    (Action.EXECUTED_OR_FAIL,   Action.EXECUTED_OR_FAIL),
-    TxErrorKind.UNANSWERED: (Action.EXECUTED_OR_FAIL,   Action.EXECUTED_OR_SIGN_AGAIN),
+    TxErrorKind.UNANSWERED: (Action.SEND_AGAIN,         Action.SEND_AGAIN),
+    TxErrorKind.NOT_SENT:   (Action.SEND_AGAIN,         Action.SEND_AGAIN),
 }
 
 
@@ -142,11 +160,14 @@ class _PendingTx:
     future: asyncio.Future
     # Submission order: transactions signed again keep their place.
     index: int = 0
+    # -1 until signed; a signed transaction put back to be sent again leaves with these same bytes.
     nonce: int = -1
     tx_type: int = 0
     tx_info: str = ""
     tx_hash: str = ""
-    attempts: int = 0
+    sends: int = 0
+    # A send of it got no answer: it may have executed.
+    in_doubt: bool = False
 
 
 @dataclass
@@ -164,12 +185,6 @@ class _Failed:
     seq: int
     kind: TxErrorKind
     error: LighterTransactionError
-
-    @property
-    def never_executed(self) -> bool:
-        """Refused at the API, which does not consume nonces, before any of it could run."""
-        return self.kind in (TxErrorKind.NONCE, TxErrorKind.BUSY, TxErrorKind.KEY) or (
-            self.kind is TxErrorKind.REFUSED and len(self.txs) == 1)
 
 
 class LighterTransactionClient:
@@ -204,9 +219,8 @@ class LighterTransactionClient:
         self._flights: "OrderedDict[str, _Flight]" = OrderedDict()
         self._request_ids = itertools.count(1)
         self._frame_seqs = itertools.count()
-        # Frames not accepted since the last recovery, and whether a frame was accepted after one of them.
+        # Frames not accepted since the last recovery.
         self._failed: List[_Failed] = []
-        self._accepted_after_failure = False
         # One past the highest nonce the exchange accepted: /nextNonce reaches it once they all executed.
         self._accepted_floor = 0
         self._socket: Optional[WSAssistant] = None
@@ -283,14 +297,13 @@ class LighterTransactionClient:
             self._dispatcher = None
         stopped = LighterTransactionError("The connector stopped before Lighter answered.")
         for flight in self._flights.values():
-            self._fail(flight.txs, stopped)
+            self._fail(flight.txs, LighterOutcomeUnknown(f"{stopped}"))
         socket = self._abandon_socket("The connector stopped")
         if socket is not None:
             await socket.disconnect()
-        self._fail(self._resend + list(self._queue) + [tx for group in self._failed for tx in group.txs], stopped)
+        self._give_up(self._resend + list(self._queue) + [tx for group in self._failed for tx in group.txs], stopped)
         self._resend, self._failed = [], []
         self._queue.clear()
-        self._accepted_after_failure = False
         self._signer = None
         self._nonce_stale, self._stale_settle = True, 0.0
 
@@ -377,16 +390,16 @@ class LighterTransactionClient:
             try:
                 await self._dispatch(batch)
             except asyncio.CancelledError:
-                # Stopped while signing or waiting for the throttler: these never left.
-                self._fail(batch, LighterTransactionError("The connector stopped before sending."))
+                # Stopped while signing or waiting for the throttler: these did not leave (again).
+                self._give_up(batch, LighterTransactionError("The connector stopped before sending."))
                 raise
             except LighterTransactionError as e:
-                self._fail(batch, e)
+                self._give_up(batch, e)
             except Exception as e:
                 # The traceback is scrubbed too: an exception from the signer may quote the key.
                 self.logger().error(f"Unexpected error sending Lighter transactions: "
                                     f"{self._scrub(traceback.format_exc())}")
-                self._fail(batch, LighterTransactionError(f"Unexpected error: {self._scrub(str(e))}"))
+                self._give_up(batch, LighterTransactionError(f"Unexpected error: {self._scrub(str(e))}"))
                 self._nonce_stale, self._stale_settle = True, EXECUTION_SETTLE
 
     async def _next_batch(self) -> List[_PendingTx]:
@@ -406,8 +419,10 @@ class LighterTransactionClient:
                 while queued != len(self._queue) and len(self._queue) < CONSTANTS.MAX_TX_PER_BATCH:
                     queued = len(self._queue)
                     await asyncio.sleep(0)
-        self._resend.sort(key=lambda tx: tx.index)
-        batch = [tx for tx in self._resend[:CONSTANTS.MAX_TX_PER_BATCH] if not tx.future.done()]
+        # Those sent again at their nonces first, in nonce order; then those to sign, in submission order.
+        self._resend.sort(key=lambda tx: (tx.nonce < 0, tx.nonce, tx.index))
+        # A signed one leaves even if its submitter gave up: its nonce must be used, and it may have executed already.
+        batch = [tx for tx in self._resend[:CONSTANTS.MAX_TX_PER_BATCH] if tx.nonce >= 0 or not tx.future.done()]
         del self._resend[:CONSTANTS.MAX_TX_PER_BATCH]
         while len(batch) < CONSTANTS.MAX_TX_PER_BATCH and self._queue and not self._resend:
             tx = self._queue.popleft()
@@ -424,11 +439,15 @@ class LighterTransactionClient:
             # A failure was reported meanwhile: these wait for its recovery, in their place.
             self._resend.extend(txs)
             return
-        for tx, error in await self._on_signer_thread(self._sign_batch, txs):
-            self._fail([tx], LighterTransactionError(f"The signer refused the transaction: {self._scrub(error)}"))
+        unsigned = [tx for tx in txs if tx.nonce < 0]
+        if unsigned:
+            for tx, error in await self._on_signer_thread(self._sign_batch, unsigned):
+                self._fail([tx], LighterTransactionError(f"The signer refused the transaction: {self._scrub(error)}"))
         signed = [tx for tx in txs if tx.nonce >= 0]
         if not signed:
             return
+        for tx in signed:
+            tx.sends += 1
         seq = next(self._frame_seqs)
         if socket is not None and self._socket is socket:
             await self._send_frame(socket, signed, seq)
@@ -438,38 +457,92 @@ class LighterTransactionClient:
     # --- recovery -------------------------------------------------------------------------------------------------
 
     async def _recover(self):
-        """Waits until no frame is in the air, then decides every failed frame (DECISIONS). The nonce is read now
-        only if an outcome depends on it; otherwise before the next transaction is signed."""
+        """Waits until no frame is in the air, then decides every failed frame (DECISIONS), in the order they left.
+        /nextNonce is read only where an outcome depends on it; otherwise the next nonce follows from the decisions."""
         await self._flights_landed()
         failed, self._failed = sorted(self._failed, key=lambda group: group.seq), []
-        accepted_after_failure, self._accepted_after_failure = self._accepted_after_failure, False
-        first = failed[0]
-        next_nonce = -1  # none of the undecided transactions was executed
-        if first.never_executed and first.kind is not TxErrorKind.NONCE and not accepted_after_failure:
-            # Everything before it was accepted and nothing behind it can have run: its nonce is the next one.
-            next_nonce = first.txs[0].nonce
-            self._set_next_nonce(next_nonce)
-        else:
-            self._nonce_stale, self._stale_settle = True, EXECUTION_SETTLE
-            if not all(group.never_executed for group in failed):
-                unanswered = any(group.kind is TxErrorKind.UNANSWERED for group in failed)
-                try:
-                    next_nonce = await self._settled_nonce(UNANSWERED_SETTLE if unanswered else EXECUTION_SETTLE)
-                except asyncio.CancelledError:
-                    for group in failed:
-                        self._fail(group.txs, LighterTransactionError("The connector stopped before Lighter answered."))
-                    raise
-                except LighterTransactionError as e:
-                    for group in failed:
-                        self._fail(group.txs, LighterTransactionError(f"{group.error}; {e}", group.error.code))
-                    self._fail_waiting(self._not_sent(e))
-                    return
-                self._set_next_nonce(next_nonce)
-        pause = 0.0
-        for position, group in enumerate(failed):
-            pause = max(pause, self._apply(group, DECISIONS[group.kind][position > 0], next_nonce))
+        actions = [DECISIONS[group.kind][position > 0] for position, group in enumerate(failed)]
+        head = failed[0].txs[0]
+        if actions[0] is Action.NONCE_USED:
+            actions[0] = Action.SEND_AGAIN if head.in_doubt else Action.FAIL
+        executed_below = self._accepted_floor
+        try:
+            if failed[0].kind is TxErrorKind.NONCE and head.in_doubt:
+                executed_below = await self._executed_past(head.nonce)
+            elif any(action is Action.EXECUTED_OR_FAIL and len(group.txs) > 1
+                     for action, group in zip(actions, failed)):
+                # Which of a refused batch executed before the refused one: /nextNonce once it stops moving.
+                executed_below = await self._settled_nonce(EXECUTION_SETTLE)
+        except asyncio.CancelledError:
+            for group in failed:
+                self._give_up(group.txs, LighterTransactionError("The connector stopped before Lighter answered."))
+            raise
+        except LighterTransactionError as e:
+            for group in failed:
+                for tx in group.txs:
+                    # Part of a refused batch may have executed: without the nonce it cannot be told.
+                    tx.in_doubt = tx.in_doubt or group.kind is TxErrorKind.REFUSED
+                self._give_up(group.txs, LighterTransactionError(f"{group.error}; {e}", group.error.code))
+            self._fail_waiting(self._not_sent(e))
+            return
+        # Signed transactions not sent yet follow the failed ones at their nonces.
+        waiting = [tx for tx in self._resend if tx.nonce >= 0]
+        self._resend = [tx for tx in self._resend if tx.nonce < 0]
+        plan = [(action, group.txs, group.error) for action, group in zip(actions, failed)]
+        if waiting:
+            plan.append((Action.SEND_AGAIN, waiting, LighterTransactionError("Not sent")))
+        pause = self._carry_out(plan, executed_below, nonce_known=actions[0] is not Action.FAIL
+                                or failed[0].kind is not TxErrorKind.NONCE)
         if pause:
             await asyncio.sleep(pause)
+
+    def _carry_out(self, plan: List[Tuple[Action, List[_PendingTx], LighterTransactionError]], executed_below: int,
+                   nonce_known: bool) -> float:
+        """Carries out the decisions in nonce order; returns the pause to take before sending again. Until a nonce is
+        freed, what is sent again keeps its nonce; after it, it is signed again from the freed nonce on."""
+        next_nonce: Optional[int] = None
+        freed = False
+        pause = 0.0
+        for action, txs, error in plan:
+            executed = [tx for tx in txs if tx.nonce < executed_below]
+            rest = [tx for tx in txs if tx.nonce >= executed_below]
+            self._resolve_in_slices([(tx, tx.tx_hash) for tx in executed])
+            if action is Action.FAIL or (action is Action.EXECUTED_OR_FAIL and not executed):
+                refused, again = rest, []  # with none executed, which one the exchange refused is unknown
+            elif action is Action.EXECUTED_OR_FAIL:
+                refused, again = rest[:1], rest[1:]  # executed up to the refused one; those after it never ran
+            else:
+                refused, again = [], rest
+            again, spent = [tx for tx in again if tx.sends < MAX_SENDS], [tx for tx in again if tx.sends >= MAX_SENDS]
+            for tx in refused + spent:
+                if not freed:
+                    freed, next_nonce = True, tx.nonce
+                # A transaction in doubt leaves its nonce's use unknown: the next nonce must be read.
+                nonce_known = nonce_known and not tx.in_doubt
+            self._give_up(refused + spent, error)
+            for tx in again:
+                if not freed:
+                    next_nonce = tx.nonce + 1
+                elif tx.in_doubt:
+                    self._give_up([tx], error)
+                    nonce_known = False
+                    continue
+                else:
+                    tx.nonce = -1
+                self._resend.append(tx)
+            if again and action is not Action.EXECUTED_OR_FAIL:
+                sends = max(tx.sends for tx in again)
+                if action is Action.BACK_OFF:
+                    pause = max(pause, BUSY_BACKOFF[min(sends, len(BUSY_BACKOFF)) - 1])
+                elif sends > 1:
+                    pause = max(pause, BUSY_BACKOFF[min(sends - 1, len(BUSY_BACKOFF)) - 1])
+        if not nonce_known:
+            self._nonce_stale, self._stale_settle = True, EXECUTION_SETTLE
+        elif next_nonce is not None:
+            # Not _set_next_nonce: what is sent again at its nonce has not been accepted yet.
+            self._nonce_manager.nonce[self._api_key_index] = next_nonce - 1
+            self._nonce_stale = False
+        return pause
 
     async def _resync(self):
         try:
@@ -477,51 +550,52 @@ class LighterTransactionClient:
             self._set_next_nonce(await self._settled_nonce(self._stale_settle))
         except LighterKeyError as e:
             self._fail_waiting(e)
+            return
         except LighterTransactionError as e:
             self._fail_waiting(self._not_sent(e))
+            return
+        # What is sent again at its nonce leaves first; new transactions are signed after it.
+        kept = [tx.nonce for tx in self._resend if tx.nonce >= 0]
+        if kept:
+            self._nonce_manager.nonce[self._api_key_index] = max(self._nonce_manager.nonce[self._api_key_index],
+                                                                 max(kept))
 
     def _fail_waiting(self, error: LighterTransactionError):
-        """Fails the transactions waiting to be signed: the key is unusable, or the nonce unreadable for long."""
+        """Ends the transactions waiting to be sent: the key is unusable, or the nonce unreadable for long."""
         waiting = self._resend + list(self._queue)
         self._resend = []
         self._queue.clear()
-        self._fail(waiting, error)
+        self._give_up(waiting, error)
+        self._nonce_stale = True
+
+    def _give_up(self, txs: List[_PendingTx], error: LighterTransactionError):
+        """Fails what never executed; what may have (in doubt) is reported unknown instead."""
+        for tx in txs:
+            if tx.in_doubt:
+                self._fail([tx], LighterOutcomeUnknown(f"Unknown whether Lighter executed the transaction: {error}"))
+            else:
+                self._fail([tx], error)
 
     @staticmethod
     def _not_sent(error: LighterTransactionError) -> LighterTransactionError:
         reason = str(error)
         return LighterTransactionError(f"Not sent: {reason[0].upper()}{reason[1:]}")
 
-    def _apply(self, group: _Failed, action: Action, next_nonce: int) -> float:
-        """Carries out one decision; returns the pause to take before sending again."""
-        if action is Action.FAIL:
-            self._fail(group.txs, group.error)
-        elif action is Action.SIGN_AGAIN:
-            self._sign_again(group.txs, group.error)
-        elif action is Action.BACK_OFF:
-            self._sign_again(group.txs, group.error)
-            return BUSY_BACKOFF[min(max(tx.attempts for tx in group.txs), len(BUSY_BACKOFF)) - 1]
-        else:
-            executed = [tx for tx in group.txs if tx.nonce < next_nonce]
-            rest = [tx for tx in group.txs if tx.nonce >= next_nonce]
-            self._resolve_in_slices([(tx, tx.tx_hash) for tx in executed])
-            if action is Action.EXECUTED_OR_SIGN_AGAIN:
-                self._sign_again(rest, group.error)
-            elif executed:
-                # Executed up to the transaction at the nonce, which failed; those behind it never ran because of it.
-                self._fail(rest[:1], group.error)
-                self._sign_again(rest[1:], group.error)
-            else:
-                # None was executed: which one the exchange refused is unknown.
-                self._fail(rest, group.error)
-        return 0.0
-
-    def _sign_again(self, txs: List[_PendingTx], error: LighterTransactionError):
-        for tx in txs:
-            if tx.attempts >= MAX_SIGN_ATTEMPTS:
-                self._fail([tx], error)
-            else:
-                self._resend.append(tx)
+    async def _executed_past(self, nonce: int) -> int:
+        """/nextNonce once it shows `nonce` executed, watched for NONCE_USED_PATIENCE s; else what was accepted."""
+        deadline = time.monotonic() + NONCE_USED_PATIENCE
+        while True:
+            try:
+                value = await self.fetch_next_nonce()
+                if value > nonce:
+                    return max(value, self._accepted_floor)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                self.logger().debug(f"Lighter nonce read failed ({e.__class__.__name__}); asking again.")
+            if time.monotonic() >= deadline:
+                return self._accepted_floor
+            await asyncio.sleep(NONCE_POLL_INTERVAL)
 
     async def _settled_nonce(self, settle: float) -> int:
         """Reads /nextNonce until it can be trusted: it covers every accepted transaction and has not moved for
@@ -588,11 +662,11 @@ class LighterTransactionClient:
             self._resolve_in_slices([(tx, hashes[index] if index < len(hashes) and hashes[index] else tx.tx_hash)
                                      for index, tx in enumerate(txs)])
             self._accepted_floor = max(self._accepted_floor, txs[-1].nonce + 1)
-            if self._failed:
-                self._accepted_after_failure = True
             return
         kind = classify(code, message)
         if kind is TxErrorKind.UNANSWERED:
+            for tx in txs:
+                tx.in_doubt = True
             error = LighterTransactionError(message)
         else:
             error_class = LighterKeyError if kind is TxErrorKind.KEY else LighterTransactionError
@@ -617,11 +691,9 @@ class LighterTransactionClient:
             tx_type, tx_info, tx_hash, error = tx.sign(self._signer, nonce, self._api_key_index)
             if error:
                 self._nonce_manager.acknowledge_failure(self._api_key_index)
-                tx.nonce = -1
                 refused.append((tx, error))
             else:
                 tx.nonce, tx.tx_type, tx.tx_info, tx.tx_hash = nonce, tx_type, tx_info, tx_hash
-                tx.attempts += 1
         return refused
 
     # --- transport: WebSocket -----------------------------------------------------------------------------------
@@ -663,9 +735,10 @@ class LighterTransactionClient:
         payload = {"type": kind, "data": {"id": request_id, **fields}}
         async with self._api_factory.throttler.execute_task(limit_id=path):
             if self._socket is not socket:
-                # Lost while this batch waited for the throttler: it never left, so it is signed again.
-                self._resend.extend(txs)
-                self._nonce_stale, self._stale_settle = True, EXECUTION_SETTLE
+                # Lost while this batch waited for the throttler: it never left.
+                error = LighterTransactionError("The Lighter connection was lost before the transaction left")
+                self._failed.append(_Failed(txs=txs, seq=seq, kind=TxErrorKind.NOT_SENT, error=error))
+                self._wakeup.set()
                 return
             self._flights[request_id] = _Flight(txs=txs, seq=seq, timer=asyncio.get_running_loop().call_later(
                 SEND_TIMEOUT, self._stalled, request_id))

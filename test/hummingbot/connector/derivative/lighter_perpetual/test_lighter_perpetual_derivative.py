@@ -375,7 +375,7 @@ class LighterPerpetualDerivativeTests(AbstractPerpetualDerivativeTests.Perpetual
         # Both cancels travel in one sendTxBatch. The exchange refuses it for the invalid one after executing the
         # one before it; the nonce, re-read after the refusal, has moved past the executed cancel only.
         mock_api.get(url_pattern(CONSTANTS.NEXT_NONCE_PATH),
-                     body=json.dumps({"code": 200, "nonce": payloads.NEXT_NONCE + 1}))
+                     body=json.dumps({"code": 200, "nonce": payloads.NEXT_NONCE + 1}), repeat=True)
         return [self._configure_send_tx(mock_api, payloads.ORDER_INACTIVE, status=400,
                                         path=CONSTANTS.SEND_TX_BATCH_PATH)]
 

@@ -323,6 +323,22 @@ class LighterPerpetualEndToEndTest(unittest.IsolatedAsyncioTestCase):
         placed = int(order_id) in {o.client_order_index for o in self.truth_orders()}
         self.assertEqual(placed, self.connector.in_flight_orders.get(order_id) is not None)
 
+    async def test_order_whose_every_send_goes_unanswered_stays_pending_not_failed(self):
+        transactions = "hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_transactions"
+        collector = LogCollector()
+        self.connector.logger().addHandler(collector)
+        self.addCleanup(self.connector.logger().removeHandler, collector)
+        # Every send of it is lost, over the socket and then over REST: whether it executed is never learnt here.
+        self.ex.faults.add(f"tx:{CONSTANTS.TX_TYPE_CREATE_ORDER}", timeout_ms=1)
+        with patch(f"{transactions}.SEND_TIMEOUT", 0.3), patch(f"{transactions}.BUSY_BACKOFF", (0.01,) * 5):
+            order_id = self.submit(True, "0.1", "2460")
+            await self.until(lambda: f"Order {order_id} stays tracked: Unknown whether Lighter executed" in
+                             collector.text())
+
+        self.assertEqual(OrderState.PENDING_CREATE, self.connector.in_flight_orders[order_id].current_state)
+        self.assertEqual([], self.events_of(MarketOrderFailureEvent))
+        self.assertEqual([], list(self.truth_orders()))
+
     async def test_restart_with_open_orders_reconciles_them(self):
         open_id = await self.place(True, "0.1", "2450")
         filled_id = await self.place(True, "0.1", "2503")
