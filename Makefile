@@ -9,7 +9,7 @@ PYTHON_VERSION := $(shell cat .python-version)
 PYENV_ROOT ?= $(or $(shell pyenv root 2>/dev/null),$(HOME)/.pyenv)
 PYTHON312 ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/$(PYTHON_VERSION)/bin/python3.12) \
                          $(wildcard $(PYENV_ROOT)/versions/3.12*/bin/python3.12) $(shell command -v python3.12))
-LINT_PATHS := hummingbot perp_dex_connectors emulator demo test bench scripts setup.py
+LINT_PATHS := hummingbot perp_dex_connectors emulator demo test bench soak scripts setup.py
 
 .PHONY: test bootstrap develop lint pytest bench demo hummingbot clean
 
@@ -62,6 +62,13 @@ bench: develop
 	$(PY) bench/bench_lighter_connector.py --orders 100 || status=1; \
 	$(PY) bench/bench_extended_connector.py || status=1; \
 	exit $$status
+
+# 500 randomized orders x 2 seeds per exchange with every emulator fault on, then the invariants against the
+# exchange's truth (exit 1 if any fails); `make soak SOAK_ARGS="--orders 200 --seeds 1"`. Its short version runs
+# in `make test` (test/soak).
+.PHONY: soak
+soak: develop
+	$(PY) -m soak --orders 500 --seeds 2 $(SOAK_ARGS)
 
 clean:
 	-$(PY) -m perp_dex_connectors uninstall
