@@ -58,9 +58,13 @@ print(json.dumps({"package_dir": package_dir, "version": version, "python": sys.
 """
 
 # Development install: Hummingbot's discovery needs a real folder with an __init__.py under its own tree, and this one
-# sends every submodule import to the working tree, so edits are live and module files are the working tree's.
+# sends every submodule import to the working tree, so edits are live and module files are the working tree's; it runs
+# the working tree's __init__.py too (which registers the candles feed).
 _LINK_INIT = """\"\"\"Development link written by `perp-dex-connectors install --link`.\"\"\"
 __path__ = [{source!r}]
+__file__ = __path__[0] + "/__init__.py"
+with open(__file__) as _init:
+    exec(compile(_init.read(), __file__, "exec"))
 """
 
 # Runs Hummingbot's own connector discovery in the target interpreter and reports where each utils module came from.
