@@ -170,10 +170,10 @@ class InstallerLayoutsTest(unittest.TestCase):
             [sys.executable, "-c", "import hummingbot.connector.derivative.extended_perpetual as package; "
                                    "from hummingbot.data_feed.candles_feed.candles_factory import CandlesFactory; "
                                    "print(package.__file__, 'extended_perpetual' in CandlesFactory._candles_map)"],
-            capture_output=True, text=True, cwd=str(self.tmp), env={**os.environ, "PYTHONPATH": str(tree)}, timeout=120)
-        self.assertEqual(
-            f"{REPO / 'hummingbot/connector/derivative/extended_perpetual/__init__.py'} True", registered.stdout.strip(),
-            registered.stderr)
+            capture_output=True, text=True, cwd=str(self.tmp), env={**os.environ, "PYTHONPATH": str(tree)},
+            timeout=120)
+        init = REPO / "hummingbot" / "connector" / "derivative" / "extended_perpetual" / "__init__.py"
+        self.assertEqual(f"{init} True", registered.stdout.strip(), registered.stderr)
 
         status = _run_installer("status", "--hummingbot-dir", str(tree))
         self.assertIn("lighter_perpetual: link from", status.stdout)

@@ -2,6 +2,7 @@
 same field names and JSON types. Extra emulator fields are allowed; a captured null matches anything."""
 import asyncio
 import json
+import time
 from decimal import Decimal
 from typing import Dict, List, Optional
 
@@ -191,8 +192,9 @@ class PayloadShapeTests(EmulatorTestCase):
             "rest:orderBookOrders": ("/api/v1/orderBookOrders", {"market_id": 0, "limit": 5}),
             "rest:account": ("/api/v1/account", {"by": "index", "value": self.account}),
             "rest:fundingRates": ("/api/v1/funding-rates", None),
+            # Milliseconds, as lighter-sdk and nautilus_trader send them: the last five hours' rounds.
             "rest:fundings": ("/api/v1/fundings", {"market_id": 0, "resolution": "1h", "start_timestamp": 0,
-                                                   "end_timestamp": 2 ** 40, "count_back": 5}),
+                                                   "end_timestamp": int(time.time() * 1000), "count_back": 5}),
             "rest:candles": ("/api/v1/candles", {"market_id": 0, "resolution": "1m", "start_timestamp": 0,
                                                  "end_timestamp": 2 ** 45, "count_back": 5}),
             "rest:nextNonce": ("/api/v1/nextNonce", {"account_index": self.account, "api_key_index": self.key}),
