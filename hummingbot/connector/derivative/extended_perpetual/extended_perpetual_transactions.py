@@ -7,7 +7,8 @@ checked before the first signature: the public key is derived from the private k
 
 Secrets stay here: the API key only ever travels in the X-Api-Key header (added by the auth), the Stark private key
 never leaves this process, and neither appears in a log line or an exception text (texts from the SDK and the
-server are scrubbed before they are passed on).
+server are scrubbed before they are passed on, and the exceptions they came from are dropped (`from None`): Hummingbot
+logs failures with their traceback, which would print a chained original in full).
 """
 import asyncio
 import json
@@ -232,15 +233,16 @@ class ExtendedTransactionClient:
         except asyncio.CancelledError:
             raise
         except asyncio.TimeoutError:
-            raise ExtendedApiError(f"No answer from Extended within {REQUEST_TIMEOUT:.0f} s ({method.value} {path}).")
+            raise ExtendedApiError(f"No answer from Extended within {REQUEST_TIMEOUT:.0f} s "
+                                   f"({method.value} {path}).") from None
         except ExtendedApiError:
             raise
         except aiohttp.ClientConnectionError as e:
             raise ExtendedApiError(f"Cannot reach Extended at {web_utils.rest_base_url(self._domain)}: "
-                                   f"{e.__class__.__name__}.")
+                                   f"{e.__class__.__name__}.") from None
         except Exception as e:
             raise ExtendedApiError(f"Request to Extended failed ({method.value} {path}): "
-                                   f"{self.scrub(f'{e.__class__.__name__}: {e}')}")
+                                   f"{self.scrub(f'{e.__class__.__name__}: {e}')}") from None
         try:
             body = json.loads(text) if text else {}
         except ValueError:
@@ -296,7 +298,7 @@ class ExtendedTransactionClient:
                 reduce_only=order.reduce_only,
             )
         except Exception as e:
-            raise ExtendedApiError(f"The order could not be signed: {self.scrub(str(e))}")
+            raise ExtendedApiError(f"The order could not be signed: {self.scrub(str(e))}") from None
         return signed.to_api_request_json(exclude_none=True)
 
     async def place_order(self, order: OrderRequest) -> str:

@@ -36,8 +36,8 @@ class ExtendedPerpetualUserStreamDataSource(UserStreamTrackerDataSource):
             # The listener reconnects at once after a ConnectionError: pause so a refused key is not hammered.
             await self._sleep(CONSTANTS.STREAM_RECONNECT_DELAY)
             if e.status == CONSTANTS.HTTP_UNAUTHORIZED:
-                raise ConnectionError("Extended refused the API key on the account stream (HTTP 401).")
-            raise ConnectionError(f"Extended refused the account stream connection (HTTP {e.status}).")
+                raise ConnectionError("Extended refused the API key on the account stream (HTTP 401).") from None
+            raise ConnectionError(f"Extended refused the account stream connection (HTTP {e.status}).") from None
         return ws
 
     async def _subscribe_channels(self, websocket_assistant: WSAssistant):

@@ -106,7 +106,7 @@ class _ExtendedConfigMapBase(BaseConnectorConfigMap):
                     return validate(value)
                 except ValueError as error:
                     # Hummingbot prints the error's "msg": a ValueError's reads "Value error, <reason>".
-                    raise PydanticCustomError("invalid_setting", "{reason}", {"reason": str(error)})
+                    raise PydanticCustomError("invalid_setting", "{reason}", {"reason": str(error)}) from None
         return value
 
 

@@ -4,6 +4,7 @@ import json
 import logging
 from decimal import Decimal
 from typing import List
+from unittest.mock import patch
 
 from hummingbot.connector.derivative.extended_perpetual import extended_perpetual_constants as CONSTANTS
 from hummingbot.core.data_type.common import OrderType, PositionAction
@@ -92,3 +93,23 @@ class SecretLeakTests(EmulatorConnectorTestCase):
         stream_lines = [text for text in texts if "/stream.extended.exchange/v1/account" in text]
         self.assertTrue(stream_lines)
         self.assertFalse(any("x-api-key" in line.lower() for line in stream_lines))
+
+    async def test_a_signer_error_quoting_the_keys_reaches_no_log_even_with_its_traceback(self):
+        # The native signer failing with its inputs in the message: Hummingbot logs the order failure with
+        # exc_info=True, which prints every exception chained to the one the connector raised.
+        private_key = int(self.acct.stark_private_key, 16)
+        leak = ValueError(f"cannot sign for {self.acct.api_key}: scalar {hex(private_key)} ({private_key}) rejected")
+        with patch("x10.core.stark_account.sign", side_effect=leak):
+            order_id = self.connector.buy(PAIR, Decimal("0.001"), OrderType.LIMIT, self.inside_bid(),
+                                          position_action=PositionAction.OPEN)
+            await self.wait_for(lambda: self.log(MarketEvent.OrderFailure))
+
+        self.assertEqual(order_id, self.log(MarketEvent.OrderFailure)[0].order_id)
+        # Hummingbot's own failure line, with the traceback.
+        self.assertTrue([record for record in self.capture.records
+                         if record.exc_info and "Error submitting buy LIMIT order" in record.getMessage()])
+        texts = self.capture.texts()
+        self.assertTrue(any("The order could not be signed: cannot sign for ***: scalar *** (***) rejected" in text
+                            for text in texts))
+        for secret in self.secrets():
+            self.assertEqual([], [text for text in texts if secret in text], "a secret reached the logs")

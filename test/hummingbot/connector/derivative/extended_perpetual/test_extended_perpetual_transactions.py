@@ -223,6 +223,16 @@ class TransactionClientTests(helpers.IsolatedConnections, IsolatedAsyncioTestCas
         [patch_call] = [calls[0] for (method, url), calls in mock_api.requests.items() if method == "PATCH"]
         self.assertEqual({"market": "BTC-USD", "leverage": "20"}, json.loads(patch_call.kwargs["data"]))
 
+    async def test_scrubbed_errors_drop_the_exception_they_replace(self):
+        # Hummingbot logs failures with their traceback: a chained original would print the key in clear.
+        key_int = helpers.STARK_PRIVATE_KEY_INT
+        with patch("x10.core.stark_account.sign", side_effect=ValueError(f"cannot sign with {hex(key_int)}")):
+            with self.assertRaises(ExtendedApiError) as error:
+                self.client().sign_order(order_request())
+        self.assertNotIn(hex(key_int)[2:], str(error.exception))
+        self.assertIsNone(error.exception.__cause__)
+        self.assertTrue(error.exception.__suppress_context__)
+
     @aioresponses()
     async def test_account_trades_follow_the_cursor_until_old_enough(self, mock_api):
         client = self.client()
