@@ -204,9 +204,15 @@ async def mass_cancel(request: web.Request) -> web.Response:
 
 
 async def dead_man_switch(request: web.Request) -> web.Response:
+    """Mass auto-cancel (docs): `countdownTime` (required, seconds, "should be non-negative") restarts the account's
+    countdown, 0 removes it; when it runs out, every open order of the account is cancelled (server clock). The docs
+    give no other bound, so none is enforced. The refusal's code and wording are inferred."""
     account = request[ACCOUNT]
-    countdown = query_int(request, "countdownTime") or 0
+    countdown = query_int(request, "countdownTime")
+    if countdown is None or countdown < 0:
+        raise ExchangeError(1133, "countdownTime should be non-negative")
     account.dead_man_deadline_ms = now_ms() + countdown * 1000 if countdown > 0 else None
+    # The docs list {"status": "OK"}; ccxt notes the endpoint answers with an empty body, which this follows.
     return web.Response(text="")
 
 

@@ -191,6 +191,7 @@ class ExtendedEmulator:
             self.hub.publish("funding", market.name, None, {"m": market.name, "T": ts, "f": dstr(market.funding_rate)})
 
     def _cancel_dead_man(self, now: int):
+        # A countdown that ran out is spent: it fires once, until it is set again [inferred: the docs do not say].
         for account in self.state.accounts.values():
             if account.dead_man_deadline_ms is not None and account.dead_man_deadline_ms <= now:
                 account.dead_man_deadline_ms = None

@@ -165,7 +165,8 @@ class ConnectCliTest(unittest.TestCase):
     def extended_keys(cls, **changes) -> dict:
         account = cls.extended_account
         keys = {"api_secret": account.api_key, "stark_private_key": account.stark_private_key,
-                "stark_public_key": account.stark_public_key, "vault": account.vault, **changes}
+                "stark_public_key": account.stark_public_key, "vault": account.vault, "dead_man_switch_seconds": 60,
+                **changes}
         return {f"{EXTENDED}_{suffix}": value for suffix, value in keys.items()}
 
     @classmethod

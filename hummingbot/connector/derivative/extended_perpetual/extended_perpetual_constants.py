@@ -46,10 +46,11 @@ LEVERAGE_PATH = "/user/leverage"
 FUNDING_PAYMENTS_PATH = "/user/funding/history"
 ORDER_PATH = "/user/order"
 MASS_CANCEL_PATH = "/user/order/massCancel"
+DEAD_MAN_SWITCH_PATH = "/user/deadmanswitch"
 REST_PATHS = (
     MARKETS_PATH, MARKET_STATS_PATH, ORDER_BOOK_PATH, BALANCE_PATH, POSITIONS_PATH,
     ORDER_BY_EXTERNAL_ID_PATH, ACCOUNT_TRADES_PATH, FEES_PATH, LEVERAGE_PATH, FUNDING_PAYMENTS_PATH, ORDER_PATH,
-    MASS_CANCEL_PATH,
+    MASS_CANCEL_PATH, DEAD_MAN_SWITCH_PATH,
 )
 
 # Streams: the URL selects the stream, there is no subscribe message.
@@ -142,6 +143,18 @@ HTTP_NOT_FOUND = 404
 HTTP_SERVER_ERROR = 500
 # Error envelopes carry numeric codes (1140) and, on some answers, words: this one means "no such record".
 NOT_FOUND_ERROR_CODE = "NOT_FOUND"
+
+# Dead man's switch (POST /user/deadmanswitch?countdownTime=<seconds>, docs "Mass auto-cancel"): unless the countdown
+# is sent again before it runs out, Extended cancels every open order of the account; 0 removes the countdown. The docs
+# set no bounds beyond "non-negative"; the connector's own: at least 10 s (renewals every 3.3 s, 18 requests a minute),
+# at most a day.
+DEAD_MAN_SWITCH_DEFAULT_SECONDS = 60
+DEAD_MAN_SWITCH_MIN_SECONDS = 10
+DEAD_MAN_SWITCH_MAX_SECONDS = 86_400
+# Renewed three times per window, so one lost or slow renewal never lets the countdown run out.
+DEAD_MAN_SWITCH_RENEWALS_PER_WINDOW = 3
+# How often the renewal task looks whether the connector is ready, before it arms the switch.
+DEAD_MAN_SWITCH_READY_POLL = 0.5
 
 # Look-ups of an order whose POST got no answer: first after this delay, then doubling up to the maximum.
 PLACEMENT_LOOKUP_FIRST_DELAY = 0.5

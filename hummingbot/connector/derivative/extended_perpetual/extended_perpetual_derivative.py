@@ -56,6 +56,12 @@ def _plain(value: Any) -> str:
     return str(value.get_secret_value() if isinstance(value, SecretStr) else value or "").strip()
 
 
+def _window(value: Any) -> int:
+    """The dead man's switch window in seconds (validated by the config map); Hummingbot's keyless builds pass ""."""
+    text = "" if value is None else str(value).strip()
+    return int(text) if text else CONSTANTS.DEAD_MAN_SWITCH_DEFAULT_SECONDS
+
+
 class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
     web_utils = web_utils
 
@@ -68,6 +74,7 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             extended_perpetual_stark_private_key: str = "",
             extended_perpetual_stark_public_key: str = "",
             extended_perpetual_vault: Any = 0,
+            extended_perpetual_dead_man_switch_seconds: Any = CONSTANTS.DEAD_MAN_SWITCH_DEFAULT_SECONDS,
             balance_asset_limit: Optional[Dict[str, Dict[str, Decimal]]] = None,
             rate_limits_share_pct: Decimal = Decimal("100"),
             trading_pairs: Optional[List[str]] = None,
@@ -85,6 +92,10 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         self._client_ids_by_exchange_id: "OrderedDict[str, str]" = OrderedDict()
         self._placements = Placements()
         self._placement_lookups: Dict[str, asyncio.Task] = {}
+        self._dead_man_switch_seconds = _window(extended_perpetual_dead_man_switch_seconds)
+        self._dead_man_switch_task: Optional[asyncio.Task] = None
+        self._dead_man_switch_armed = False
+        self._stopping = False
         super().__init__(balance_asset_limit, rate_limits_share_pct)
         self._transactions = ExtendedTransactionClient(
             self._web_assistants_factory, api_key=self._api_key,
@@ -401,15 +412,76 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             self._placement_lookups.pop(client_order_id, None)
 
     async def start_network(self):
+        self._stopping = False
         await super().start_network()
         for client_order_id in self._placements.looking_up():
             self._start_placement_lookup(client_order_id)
+        if self.is_trading_required and self._dead_man_switch_seconds > 0:
+            self._dead_man_switch_task = safe_ensure_future(self._dead_man_switch_loop())
+
+    def stop(self, clock):
+        # Hummingbot stops a connector this way when the bot stops or exits (after its own cancel-on-stop); a lost
+        # network check only calls stop_network, which leaves the switch armed.
+        self._stopping = True
+        super().stop(clock)
 
     async def stop_network(self):
         await super().stop_network()
         for task in list(self._placement_lookups.values()):
             task.cancel()
         self._placement_lookups.clear()
+        await self._stop_dead_man_switch(disarm=self._stopping)
+
+    # ----- dead man's switch -----
+
+    async def _dead_man_switch_loop(self):
+        """Arms Extended's dead man's switch once the connector is ready, then renews it a few times per window from
+        this task (never from strategy ticks): if the process dies or loses Extended, the countdown runs out and
+        Extended cancels every open order of the account."""
+        while not self.ready:
+            await self._sleep(CONSTANTS.DEAD_MAN_SWITCH_READY_POLL)
+        period = self._dead_man_switch_seconds / CONSTANTS.DEAD_MAN_SWITCH_RENEWALS_PER_WINDOW
+        while True:
+            started = time.monotonic()
+            await self._renew_dead_man_switch(timeout=period)
+            await self._sleep(max(0.0, started + period - time.monotonic()))
+
+    async def _renew_dead_man_switch(self, timeout: float):
+        seconds = self._dead_man_switch_seconds
+        try:
+            await self._transactions.set_dead_man_switch(seconds, timeout=timeout)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            self.logger().warning(f"Renewing Extended's dead man's switch failed ({error}). If no renewal gets "
+                                  f"through within {seconds} s of the last one, Extended cancels every open order of "
+                                  f"the account.")
+            return
+        if not self._dead_man_switch_armed:
+            self._dead_man_switch_armed = True
+            self.logger().info(f"Extended's dead man's switch is armed: should this bot stop renewing it for "
+                               f"{seconds} s, Extended cancels every open order of the account. It is renewed every "
+                               f"{seconds / CONSTANTS.DEAD_MAN_SWITCH_RENEWALS_PER_WINDOW:.3g} s.")
+
+    async def _stop_dead_man_switch(self, disarm: bool):
+        """Stops the renewals; on a clean stop also disarms the switch, so the orders of a stopped bot are left to
+        Hummingbot's cancel-on-stop and to the user."""
+        task, self._dead_man_switch_task = self._dead_man_switch_task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        if not (disarm and self._dead_man_switch_armed):
+            return
+        self._dead_man_switch_armed = False
+        try:
+            await self._transactions.set_dead_man_switch(0)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            self.logger().warning(f"Disarming Extended's dead man's switch failed ({error}): Extended cancels every "
+                                  f"open order of the account within {self._dead_man_switch_seconds} s.")
+            return
+        self.logger().info("Extended's dead man's switch is disarmed.")
 
     async def _update_orders(self):
         # Orders whose creation is unresolved belong to their look-up: a 404 or 429 here would count them as lost.

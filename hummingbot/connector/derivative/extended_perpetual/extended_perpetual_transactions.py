@@ -220,21 +220,22 @@ class ExtendedTransactionClient:
 
     async def call(self, method: RESTMethod, path: str, limit_id: Optional[str] = None,
                    params: Optional[Dict[str, Any]] = None, data: Optional[Dict[str, Any]] = None,
-                   is_auth_required: bool = True) -> Dict[str, Any]:
-        """The whole answer envelope; raises ExtendedApiError (or a subclass) when Extended reports an error."""
+                   is_auth_required: bool = True, timeout: Optional[float] = None) -> Dict[str, Any]:
+        """The whole answer envelope; raises ExtendedApiError (or a subclass) when Extended reports an error. Without
+        `timeout`, REQUEST_TIMEOUT applies."""
+        timeout = timeout or REQUEST_TIMEOUT
         rest = await self._api_factory.get_rest_assistant()
         try:
             response = await rest.execute_request_and_get_response(
                 url=web_utils.private_rest_url(path, self._domain), throttler_limit_id=limit_id or path,
                 params=params, data=data, method=method, is_auth_required=is_auth_required, return_err=True,
-                timeout=REQUEST_TIMEOUT)
+                timeout=timeout)
             status = response.status
             text = await response.text()
         except asyncio.CancelledError:
             raise
         except asyncio.TimeoutError:
-            raise ExtendedApiError(f"No answer from Extended within {REQUEST_TIMEOUT:.0f} s "
-                                   f"({method.value} {path}).") from None
+            raise ExtendedApiError(f"No answer from Extended within {timeout:.3g} s ({method.value} {path}).") from None
         except ExtendedApiError:
             raise
         except aiohttp.ClientConnectionError as e:
@@ -333,6 +334,12 @@ class ExtendedTransactionClient:
         if cancel_all:
             body["cancelAll"] = True
         await self.call(RESTMethod.POST, CONSTANTS.MASS_CANCEL_PATH, data=body)
+
+    async def set_dead_man_switch(self, seconds: int, timeout: Optional[float] = None):
+        """Arms (or renews) Extended's countdown to cancel every open order of the account; 0 disarms it. Extended
+        answers with an empty body (ccxt) or {"status": "OK"} (docs)."""
+        await self.call(RESTMethod.POST, CONSTANTS.DEAD_MAN_SWITCH_PATH, params={"countdownTime": seconds},
+                        timeout=timeout)
 
     async def update_leverage(self, market: str, leverage: Decimal):
         await self.call(RESTMethod.PATCH, CONSTANTS.LEVERAGE_PATH, data={"market": market, "leverage": str(leverage)})

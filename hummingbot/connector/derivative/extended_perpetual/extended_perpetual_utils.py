@@ -70,11 +70,28 @@ def validate_vault(value) -> int:
     return vault
 
 
+def validate_dead_man_switch_seconds(value) -> int:
+    """Empty is the default window; 0 turns the switch off."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return CONSTANTS.DEAD_MAN_SWITCH_DEFAULT_SECONDS
+    try:
+        seconds = int(text)
+    except ValueError:
+        seconds = -1
+    if seconds != 0 and not CONSTANTS.DEAD_MAN_SWITCH_MIN_SECONDS <= seconds <= CONSTANTS.DEAD_MAN_SWITCH_MAX_SECONDS:
+        raise ValueError(f"The dead man's switch must be 0 (off) or a whole number of seconds from "
+                         f"{CONSTANTS.DEAD_MAN_SWITCH_MIN_SECONDS} to {CONSTANTS.DEAD_MAN_SWITCH_MAX_SECONDS}, or "
+                         f"empty for {CONSTANTS.DEAD_MAN_SWITCH_DEFAULT_SECONDS}.")
+    return seconds
+
+
 _VALIDATORS_BY_SUFFIX = {
     "_api_secret": validate_api_key,
     "_stark_private_key": validate_stark_private_key,
     "_stark_public_key": validate_stark_public_key,
     "_vault": validate_vault,
+    "_dead_man_switch_seconds": validate_dead_man_switch_seconds,
 }
 
 
@@ -82,6 +99,14 @@ def _field(title: str, what: str, secure: bool = False, **kwargs):
     return Field(default=..., json_schema_extra={
         "prompt": f"Enter your {title} {what}", "is_secure": secure, "is_connect_key": True, "prompt_on_new": True},
         **kwargs)
+
+
+def _dead_man_switch_field(title: str):
+    # Hummingbot pre-fills the prompt with the default; an emptied answer is the default too.
+    return Field(default=CONSTANTS.DEAD_MAN_SWITCH_DEFAULT_SECONDS, json_schema_extra={
+        "prompt": f"Enter the dead man's switch window in seconds ({title} cancels every open order of the account if "
+                  f"the bot stops renewing it for that long; 0 turns it off)",
+        "is_connect_key": True, "prompt_on_new": True})
 
 
 def _api_key_field(domain: str, title: str):
@@ -116,6 +141,7 @@ class ExtendedPerpetualConfigMap(_ExtendedConfigMapBase):
     extended_perpetual_stark_private_key: SecretStr = _field("Extended", "Stark private key", secure=True)
     extended_perpetual_stark_public_key: str = _field("Extended", "Stark public key")
     extended_perpetual_vault: int = _field("Extended", "vault number (collateral position id)")
+    extended_perpetual_dead_man_switch_seconds: int = _dead_man_switch_field("Extended")
     model_config = ConfigDict(title=CONSTANTS.DEFAULT_DOMAIN)
 
 
@@ -134,6 +160,7 @@ class ExtendedPerpetualTestnetConfigMap(_ExtendedConfigMapBase):
                                                                      secure=True)
     extended_perpetual_testnet_stark_public_key: str = _field("Extended testnet", "Stark public key")
     extended_perpetual_testnet_vault: int = _field("Extended testnet", "vault number (collateral position id)")
+    extended_perpetual_testnet_dead_man_switch_seconds: int = _dead_man_switch_field("Extended testnet")
     model_config = ConfigDict(title=CONSTANTS.TESTNET_DOMAIN)
 
 

@@ -131,18 +131,20 @@ class ConnectPromptTest(unittest.IsolatedAsyncioTestCase):
     async def test_connect_walkthrough(self):
         for domain in DOMAINS:
             config = new_config(domain)
-            client = ScriptedClient(API_KEY, STARK_PRIVATE_KEY, STARK_PUBLIC_KEY, str(VAULT))
+            # The dead man's switch prompt comes pre-filled with its default; Enter keeps it.
+            client = ScriptedClient(API_KEY, STARK_PRIVATE_KEY, STARK_PUBLIC_KEY, str(VAULT), "")
             await client.prompt_for_model_config(config)
-            self.assertEqual(["", "", "", ""], client.app.prefills)
+            self.assertEqual(["", "", "", "", "60"], client.app.prefills)
             self.assertEqual([], client.notices)
             self.assertEqual(f"Enter your {'Extended testnet' if 'testnet' in domain else 'Extended'} API key >>> ",
                              client.app.prompts[0])
             self.assertEqual(API_KEY, getattr(config, f"{domain}_api_secret").get_secret_value())
             self.assertEqual(VAULT, getattr(config, f"{domain}_vault"))
+            self.assertEqual(60, getattr(config, f"{domain}_dead_man_switch_seconds"))
 
     async def test_every_refusal_is_one_sentence_without_the_validation_library_prefix(self):
         refused = {"api_secret": "short key", "stark_private_key": "7c" * 31, "stark_public_key": "0xzz",
-                   "vault": "-3"}
+                   "vault": "-3", "dead_man_switch_seconds": "-5"}
         for domain in DOMAINS:
             for suffix, bad in refused.items():
                 config = new_config(domain)
@@ -160,6 +162,20 @@ class ConnectPromptTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(["The vault number must be a positive whole number (Extended shows it with the API key)."],
                          client.notices)
         self.assertEqual(VAULT, config.extended_perpetual_vault)
+
+    async def test_dead_man_switch_answers(self):
+        for typed, seconds in ((CLEAR_AND_TYPE(""), 60), (CLEAR_AND_TYPE("0"), 0), (CLEAR_AND_TYPE("30"), 30)):
+            config = new_config(CONSTANTS.DEFAULT_DOMAIN)
+            client = ScriptedClient(typed)
+            await client.prompt_a_config(config, "extended_perpetual_dead_man_switch_seconds")
+            self.assertEqual([], client.notices)
+            self.assertEqual(seconds, config.extended_perpetual_dead_man_switch_seconds)
+        config = new_config(CONSTANTS.DEFAULT_DOMAIN)
+        client = ScriptedClient(CLEAR_AND_TYPE("soon"), CLEAR_AND_TYPE("20"))
+        await client.prompt_a_config(config, "extended_perpetual_dead_man_switch_seconds")
+        self.assertEqual(["The dead man's switch must be 0 (off) or a whole number of seconds from 10 to 86400, or "
+                          "empty for 60."], client.notices)
+        self.assertEqual(20, config.extended_perpetual_dead_man_switch_seconds)
 
 
 class ReplaceKeysQuestionTest(unittest.IsolatedAsyncioTestCase):

@@ -223,6 +223,36 @@ class TransactionClientTests(helpers.IsolatedConnections, IsolatedAsyncioTestCas
         [patch_call] = [calls[0] for (method, url), calls in mock_api.requests.items() if method == "PATCH"]
         self.assertEqual({"market": "BTC-USD", "leverage": "20"}, json.loads(patch_call.kwargs["data"]))
 
+    @aioresponses()
+    async def test_dead_man_switch_is_set_by_query_and_either_answer_is_success(self, mock_api):
+        client = self.client()
+        url = re.compile("^" + re.escape(web_utils.private_rest_url(CONSTANTS.DEAD_MAN_SWITCH_PATH)) + r"\?")
+        # ccxt reads an empty body; the docs list {"status": "OK"}.
+        mock_api.post(url, body="")
+        mock_api.post(url, body='{"status": "OK"}')
+        mock_api.post(url, status=400, body=json.dumps({"status": "ERROR", "error": {"code": 1133, "message": "m"}}))
+        mock_api.post(url, exception=asyncio.TimeoutError())
+
+        await client.set_dead_man_switch(60)
+        await client.set_dead_man_switch(0)
+        with self.assertRaises(ExtendedApiError) as error:
+            await client.set_dead_man_switch(60)
+        self.assertEqual((1133, 400), (error.exception.code, error.exception.http_status))
+        with self.assertRaises(ExtendedApiError) as error:
+            await client.set_dead_man_switch(30, timeout=2.5)
+        self.assertIn("No answer from Extended within 2.5 s", str(error.exception))
+
+        calls = [call for calls in mock_api.requests.values() for call in calls]
+        # aioresponses groups the calls by URL, query included.
+        self.assertEqual([0, 30, 60, 60], sorted(call.kwargs["params"]["countdownTime"] for call in calls))
+        self.assertEqual([None] * 4, [call.kwargs.get("data") for call in calls])
+        self.assertEqual(helpers.API_KEY, calls[0].kwargs["headers"][CONSTANTS.API_KEY_HEADER])
+
+    def test_dead_man_switch_requests_count_in_the_shared_request_pool(self):
+        [limit] = [limit for limit in CONSTANTS.RATE_LIMITS if limit.limit_id == CONSTANTS.DEAD_MAN_SWITCH_PATH]
+        self.assertEqual([(CONSTANTS.ALL_ENDPOINTS_LIMIT, 1)],
+                         [(linked.limit_id, linked.weight) for linked in limit.linked_limits])
+
     async def test_scrubbed_errors_drop_the_exception_they_replace(self):
         # Hummingbot logs failures with their traceback: a chained original would print the key in clear.
         key_int = helpers.STARK_PRIVATE_KEY_INT

@@ -64,6 +64,20 @@ class ExtendedPerpetualConfigMapTest(unittest.TestCase):
                     setattr(adapter, f"{domain}_vault", vault)
                 self.assertIn("vault number must be a positive whole number", str(error.exception))
 
+    def test_dead_man_switch_window(self):
+        for domain, adapter in self.adapters():
+            field = f"{domain}_dead_man_switch_seconds"
+            self.assertEqual(60, getattr(adapter, field))
+            for answer, seconds in (("", 60), ("  ", 60), ("0", 0), ("10", 10), (" 45 ", 45), ("86400", 86400)):
+                setattr(adapter, field, answer)
+                self.assertEqual(seconds, getattr(adapter, field), answer)
+            for bad in ("-1", "5", "9", "86401", "1.5", "abc", "1e3", "yes"):
+                with self.assertRaises(ConfigValidationError) as error:
+                    setattr(adapter, field, bad)
+                self.assertIn("The dead man's switch must be 0 (off) or a whole number of seconds from 10 to 86400, "
+                              "or empty for 60.", str(error.exception))
+            self.assertFalse(adapter.is_secure(field))
+
 
 class EncryptedConfigFileTest(unittest.TestCase):
     def test_config_file_with_encrypted_secrets_loads(self):
