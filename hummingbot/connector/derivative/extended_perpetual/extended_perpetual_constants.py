@@ -91,6 +91,10 @@ ORDER_LIFETIME_DAYS = {DEFAULT_DOMAIN: 89, TESTNET_DOMAIN: 27}
 # MARKET orders are IOC limit orders priced this far through the best opposite price (the x10 SDK's default),
 # never past the market's limit price cap/floor around the mark price.
 MARKET_ORDER_SLIPPAGE = Decimal("0.0075")
+# The Stark order hash signs the synthetic and collateral amounts as signed 64-bit integers.
+MAX_STARK_AMOUNT = 2 ** 63 - 1
+# While Extended fails the network check, a WARNING says so at once and again this often (seconds).
+NETWORK_WARNING_INTERVAL = 30
 # The SDK's default max fee when the account's rates are not known yet.
 DEFAULT_TAKER_FEE = Decimal("0.0005")
 FUNDING_INTERVAL_SECONDS = 3600

@@ -10,6 +10,7 @@ from pydantic import SecretStr
 from hummingbot.connector.constants import s_decimal_NaN
 from hummingbot.connector.derivative.extended_perpetual import (
     extended_perpetual_constants as CONSTANTS,
+    extended_perpetual_order_checks as checks,
     extended_perpetual_parsers as parsers,
     extended_perpetual_web_utils as web_utils,
 )
@@ -24,6 +25,7 @@ from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_place
 )
 from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_transactions import (
     ExtendedApiError,
+    ExtendedKeyError,
     ExtendedNotFoundError,
     ExtendedOutcomeUnknownError,
     ExtendedTransactionClient,
@@ -41,6 +43,7 @@ from hummingbot.core.data_type.common import OrderType, PositionAction, Position
 from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate, TradeUpdate
 from hummingbot.core.data_type.limit_order import LimitOrder
 from hummingbot.core.data_type.trade_fee import AddedToCostTradeFee, TokenAmount, TradeFeeBase
+from hummingbot.core.network_iterator import NetworkStatus
 from hummingbot.core.utils.async_utils import safe_ensure_future
 from hummingbot.core.utils.estimate_fee import build_perpetual_trade_fee
 from hummingbot.core.web_assistant.connections.data_types import RESTMethod
@@ -54,6 +57,14 @@ _LIVE_STATES = (OrderState.OPEN, OrderState.PARTIALLY_FILLED)
 
 def _plain(value: Any) -> str:
     return str(value.get_secret_value() if isinstance(value, SecretStr) else value or "").strip()
+
+
+def _request_failure(error: Exception) -> str:
+    """What went wrong with a request, in a few words, without the URL (said by the caller) or any header."""
+    text = str(error)
+    if "HTTP status is " in text:
+        return f"HTTP {text.split('HTTP status is ', 1)[1][:3]}"
+    return error.__class__.__name__
 
 
 def _window(value: Any) -> int:
@@ -87,6 +98,9 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         self._domain = domain
         self._markets: Dict[str, parsers.MarketSpec] = {}
         self._market_status: Dict[str, str] = {}
+        # Since when Extended has failed the network check, and when that was last said.
+        self._unreachable_since: Optional[float] = None
+        self._unreachable_said_at = 0.0
         self._fee_rates: Dict[str, parsers.FeeRates] = {}
         self._pending_fills: "OrderedDict[str, List[parsers.AccountTrade]]" = OrderedDict()
         self._client_ids_by_exchange_id: "OrderedDict[str, str]" = OrderedDict()
@@ -201,6 +215,35 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         await self._api_get(path_url=CONSTANTS.MARKETS_PATH, params={"market": CONSTANTS.NETWORK_CHECK_MARKET},
                             limit_id=CONSTANTS.MARKETS_PATH)
 
+    async def check_network(self) -> NetworkStatus:
+        """Hummingbot's check, which alone would say nothing above DEBUG while Extended cannot be reached: this one
+        says so at WARNING at once, again every NETWORK_WARNING_INTERVAL while it lasts, and when Extended answers."""
+        # Inside Hummingbot's own timeout, which would cancel the check without a word.
+        timeout = 0.8 * self.check_network_timeout
+        try:
+            await asyncio.wait_for(self._make_network_check_request(), timeout)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            reason = f"no answer within {timeout:g} s" if isinstance(e, asyncio.TimeoutError) else _request_failure(e)
+            self._say_unreachable(reason)
+            return NetworkStatus.NOT_CONNECTED
+        if self._unreachable_since is not None:
+            self.logger().info(f"Extended at {web_utils.rest_base_url(self._domain)} answers again.")
+            self._unreachable_since = None
+        return NetworkStatus.CONNECTED
+
+    def _say_unreachable(self, reason: str):
+        now = self._time()
+        if self._unreachable_since is None:
+            self._unreachable_since = now
+        elif now - self._unreachable_said_at < CONSTANTS.NETWORK_WARNING_INTERVAL:
+            return
+        self._unreachable_said_at = now
+        lasting = f" (for {now - self._unreachable_since:.0f} s)" if now > self._unreachable_since else ""
+        self.logger().warning(f"Cannot reach Extended at {web_utils.rest_base_url(self._domain)}: {reason}{lasting}; "
+                              f"no orders can be placed until it answers.")
+
     async def _format_trading_rules(self, exchange_info_dict: Dict[str, Any]) -> List[TradingRule]:
         return self._register_markets(exchange_info_dict)
 
@@ -262,17 +305,15 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         spec = self._markets.get(trading_pair)
         if spec is None:
             status = self._market_status.get(trading_pair)
-            message = (f"{trading_pair} is {status} on Extended and takes no orders." if status
-                       else f"{trading_pair} is not a market listed on Extended (or its rules are not loaded yet).")
-            self.logger().warning(message)
-            raise ValueError(message)
+            raise checks.OrderRefused(
+                f"{trading_pair} is {status} on Extended and takes no orders." if status
+                else f"{trading_pair} is not a market listed on Extended (or its rules are not loaded yet).")
         if not spec.opens_positions and not (spec.status == CONSTANTS.REDUCE_ONLY_MARKET_STATUS
                                              and position_action == PositionAction.CLOSE):
-            message = (f"{trading_pair} is in {spec.status} mode on Extended: only orders that close a position are "
-                       f"accepted." if spec.status == CONSTANTS.REDUCE_ONLY_MARKET_STATUS
-                       else f"{trading_pair} is {spec.status} on Extended and takes no orders.")
-            self.logger().warning(message)
-            raise ValueError(message)
+            raise checks.OrderRefused(
+                f"{trading_pair} is in {spec.status} mode on Extended: only orders that close a position are accepted."
+                if spec.status == CONSTANTS.REDUCE_ONLY_MARKET_STATUS
+                else f"{trading_pair} is {spec.status} on Extended and takes no orders.")
         return spec
 
     def _market_order_price(self, spec: parsers.MarketSpec, is_buy: bool) -> Decimal:
@@ -282,8 +323,8 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         best = next(book.ask_entries() if is_buy else book.bid_entries(), None) if book is not None else None
         reference = Decimal(str(best.price)) if best is not None else mark
         if reference is None:
-            raise ValueError(f"No order book and no mark price for {spec.trading_pair} yet: a MARKET order needs one "
-                             f"to bound its price.")
+            raise checks.OrderRefused(f"No order book and no mark price for {spec.trading_pair} yet: a MARKET order "
+                                      f"needs one to bound its price.")
         if is_buy:
             price = reference * (1 + CONSTANTS.MARKET_ORDER_SLIPPAGE)
             if mark is not None:
@@ -319,7 +360,50 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             problem = (f"Sell price {price} is below the limit price floor of {pair}: at most "
                        f"{spec.limit_price_floor:%} under the mark price {mark}.")
         if problem is not None:
-            raise ValueError(problem)
+            raise checks.OrderRefused(problem)
+        checks.check_stark_amounts(spec, amount, price)
+
+    async def _create_order(self, trade_type: TradeType, order_id: str, trading_pair: str, amount: Decimal,
+                            order_type: OrderType, price: Optional[Decimal] = None,
+                            position_action: PositionAction = PositionAction.NIL, **kwargs):
+        # Hummingbot's own path starts with the pair's trading rule: without one it ends in a bare KeyError and no
+        # failure event.
+        if trading_pair not in self._trading_rules:
+            self.start_tracking_order(order_id=order_id, exchange_order_id=None, trading_pair=trading_pair,
+                                      trade_type=trade_type, price=price, amount=amount, order_type=order_type,
+                                      position_action=position_action, **kwargs)
+            self._on_order_failure(order_id=order_id, trading_pair=trading_pair, amount=amount, trade_type=trade_type,
+                                   order_type=order_type, price=price,
+                                   exception=checks.OrderRefused(self._untradable_reason(trading_pair)))
+            return
+        await super()._create_order(trade_type, order_id, trading_pair, amount, order_type, price,
+                                    position_action=position_action, **kwargs)
+
+    def _untradable_reason(self, trading_pair: str) -> str:
+        status = self._market_status.get(trading_pair)
+        if status is not None:
+            return f"{trading_pair} is {status} on Extended and takes no orders."
+        if not self._market_status:
+            return (f"The Extended connector is not connected yet (its markets are not loaded), so the {trading_pair} "
+                    f"order was not sent.")
+        return f"{trading_pair} is not a market listed on Extended; the order was not sent."
+
+    def _on_order_failure(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
+                          order_type: OrderType, price: Optional[Decimal], exception: Exception, **kwargs):
+        """A refusal, by the connector or by Extended, is one sentence: Hummingbot's own line adds a traceback and
+        "Check API key and network connection", which would mislead about a refused price or size."""
+        if isinstance(exception, checks.OrderRefused):
+            self.logger().warning(f"{trade_type.name.capitalize()} order {order_id} for {trading_pair} was not sent: "
+                                  f"{exception}")
+        elif (isinstance(exception, ExtendedApiError) and not isinstance(exception, ExtendedKeyError)
+              and exception.code is not None and not exception.outcome_unknown):
+            self.logger().warning(f"{trade_type.name.capitalize()} order {order_id} for {trading_pair} failed: "
+                                  f"{exception}")
+        else:
+            super()._on_order_failure(order_id, trading_pair, amount, trade_type, order_type, price, exception,
+                                      **kwargs)
+            return
+        self._update_order_after_failure(order_id=order_id, trading_pair=trading_pair, exception=exception)
 
     async def _place_order(
             self,

@@ -211,7 +211,11 @@ class OrderPlacementTests(ConnectorTestCase):
             await self.connector._place_order("HB2", PAIR, Decimal("0.001"), TradeType.SELL, OrderType.LIMIT,
                                               Decimal("78000"), PositionAction.CLOSE)
         self.assertEqual("BTC-USD is DISABLED on Extended and takes no orders.", str(error.exception))
+        self.connector.sell(PAIR, Decimal("0.001"), OrderType.LIMIT, Decimal("78000"),
+                            position_action=PositionAction.CLOSE)
+        await asyncio.sleep(0.05)
         self.assertTrue(self.logged("WARNING", "BTC-USD is DISABLED on Extended and takes no orders."))
+        self.assertEqual(1, len(self.posted_orders(mock_api)))
 
     @aioresponses()
     async def test_account_fee_rates_are_the_max_fee_and_the_estimates(self, mock_api):

@@ -76,7 +76,7 @@ class SecretLeakTests(EmulatorConnectorTestCase):
 
         texts = self.capture.texts()
         self.assertGreater(sum(record.levelno == logging.DEBUG for record in self.capture.records), 10)
-        self.assertTrue(any("Error submitting sell LIMIT order" in text for text in texts))
+        self.assertTrue(any("failed: Extended refused POST /user/order (HTTP 400" in text for text in texts))
         for secret in self.secrets():
             leaking = [text for text in texts if secret in text]
             self.assertEqual([], leaking, "a secret reached the logs")
