@@ -23,8 +23,9 @@ from typing import Any, Callable, Dict, List, Optional, Set, TextIO, Tuple
 from urllib.parse import urlparse
 
 CONNECTORS = ("lighter_perpetual", "lighter_perpetual_testnet", "extended_perpetual", "extended_perpetual_testnet")
-# Asked for once, never used: a check must not cancel the account's other orders when it stops.
-NOT_ASKED_SUFFIXES = ("_cancel_all_on_stop",)
+# Not asked, set off: a check must not cancel the account's other orders when it stops, nor (through Extended's dead
+# man's switch) when it is killed, nor disarm a switch that a running bot relies on.
+NOT_ASKED = {"_cancel_all_on_stop": False, "_dead_man_switch_seconds": 0}
 # The probe orders rest this far below the best bid (Extended caps only buys above and sells below the mark price).
 DISTANCE_FROM_TOUCH = Decimal("0.20")
 READY_TIMEOUT = 60.0
@@ -140,8 +141,9 @@ def read_keys(config_keys, stdin: TextIO = sys.stdin, stderr: TextIO = sys.stder
         extra = field.json_schema_extra or {}
         if not extra.get("is_connect_key"):
             continue
-        if name.endswith(NOT_ASKED_SUFFIXES):
-            answers[name] = False
+        suffix = next((suffix for suffix in NOT_ASKED if name.endswith(suffix)), None)
+        if suffix is not None:
+            answers[name] = NOT_ASKED[suffix]
             continue
         if field.is_required() or "optional" in str(extra.get("prompt", "")):
             hint = ""
