@@ -67,7 +67,8 @@ class UrlTests(unittest.TestCase):
                 self.assertEqual("http://127.0.0.1:18080/api/v1/account",
                                  web_utils.public_rest_url(CONSTANTS.ACCOUNT_PATH))
         # Only a trailing /api/v1 is the API's own path; a proxy's prefix stays.
-        relay = {CONSTANTS.REST_URL_ENV_VAR: "https://relay.example/api/v1/lighter", web_utils.ALLOW_REMOTE_ENV_VAR: "1"}
+        relay = {CONSTANTS.REST_URL_ENV_VAR: "https://relay.example/api/v1/lighter",
+                 web_utils.ALLOW_REMOTE_ENV_VAR: "1"}
         with patch.dict("os.environ", relay):
             self.assertEqual("https://relay.example/api/v1/lighter/api/v1/account",
                              web_utils.public_rest_url(CONSTANTS.ACCOUNT_PATH))
