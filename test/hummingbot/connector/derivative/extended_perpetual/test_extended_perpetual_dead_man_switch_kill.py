@@ -21,8 +21,9 @@ PAIR = "BTC-USD"
 # Short windows keep the test short; Extended's docs set no minimum ("non-negative"), so the emulator takes any.
 WINDOW = 2
 WINDOWS_SURVIVED = 10
-# The emulator looks at the countdowns every 0.2 s.
+# The emulator looks at the countdowns every 0.2 s; a loaded machine adds some delay to that.
 EXCHANGE_TICK = 0.2
+SLACK = 0.3
 
 
 class DeadManSwitchKillTest(unittest.IsolatedAsyncioTestCase):
@@ -103,10 +104,10 @@ class DeadManSwitchKillTest(unittest.IsolatedAsyncioTestCase):
         cancelled_after = time.monotonic() - killed_at
         print(f"dead man's switch: the killed bot's orders were cancelled {cancelled_after:.2f} s after SIGKILL")
         self.assertEqual(["CANCELLED", "CANCELLED"], [order.status for order in orders])
-        self.assertLessEqual(cancelled_after, WINDOW + EXCHANGE_TICK + 0.1)
+        self.assertLessEqual(cancelled_after, WINDOW + EXCHANGE_TICK + SLACK)
         for order in orders:
             self.assertGreaterEqual(order.updated_time - last_renewal_ms, WINDOW * 1000)
-            self.assertLessEqual(order.updated_time - last_renewal_ms, (WINDOW + EXCHANGE_TICK + 0.1) * 1000)
+            self.assertLessEqual(order.updated_time - last_renewal_ms, (WINDOW + EXCHANGE_TICK + SLACK) * 1000)
         self.assertFalse([request for request in self.ex.state.requests
                           if request.account_id == self.acct.account_id and request.ts > last_renewal_ms])
 
