@@ -55,6 +55,9 @@ def details(r: RunResult) -> str:
     lines = [f"{r.exchange} seed {r.seed}:"]
     lines.append("  faults injected: " + (", ".join(f"{k} {v}" for k, v in sorted((+r.injected).items())) or "none"))
     lines.append("  orders on the exchange: " + ", ".join(f"{k} {v}" for k, v in r.outcomes.most_common()))
+    if r.refusals:
+        lines.append("  refused by the exchange, by code: "
+                     + ", ".join(f"{k} {v}" for k, v in r.refusals.most_common()))
     lines.append("  requests: " + ", ".join(f"{k} {v}" for k, v in r.requests.most_common()))
     if r.requests.get(POSTS_KIND):
         lines.append(f"  {TRADES_KIND} per {POSTS_KIND}: {r.requests[TRADES_KIND] / r.requests[POSTS_KIND]:.2f}"

@@ -42,6 +42,7 @@ class RunResult:
     examples: Dict[str, List[str]] = field(default_factory=dict)
     requests: Counter = field(default_factory=Counter)
     outcomes: Counter = field(default_factory=Counter)  # the exchange's outcome of each submitted order
+    refusals: Counter = field(default_factory=Counter)  # the exchange's error codes for the orders it refused
     duration_s: float = 0.0
     quiesce_s: float = 0.0
     healed: bool = False
@@ -201,6 +202,7 @@ async def run_once(exchange: str, seed: int, orders: int, rates: Dict[str, float
         result.requests = venue.request_kinds()
         outcome, _ = exchange_outcomes(venue, injector, workload.submitted)
         result.outcomes = Counter(outcome[client_id] for client_id in workload.submitted)
+        result.refusals = Counter(injector.refused.values())
     finally:
         if ticker is not None:
             ticker.cancel()
