@@ -125,9 +125,12 @@ class Action(Enum):
     SEND_AGAIN = "send again at its nonce"
     BACK_OFF = "send again at its nonce after a pause"
     NONCE_USED = "in doubt: its earlier send took the nonce (accepted once /nextNonce shows it, else sent again); " \
-                 "otherwise another program took it: fail, and read the nonce"
+                 "otherwise the nonce was out of step (another program used the key): read /nextNonce and sign " \
+                 "again at new nonces"
+    SIGN_AGAIN = "read /nextNonce and sign again at new nonces"
     EXECUTED_OR_FAIL = "of those not executed, the one at the nonce fails and those after it are signed again at " \
-                       "new nonces, or all fail if none was executed"
+                       "new nonces; if none was executed, each is signed again and sent alone, so the refusal " \
+                       "falls on its own transaction only"
 
 
 # What becomes of a failed frame's transactions. "Behind" means a frame sent earlier failed too: a nonce error is then
@@ -168,6 +171,8 @@ class _PendingTx:
     sends: int = 0
     # A send of it got no answer: it may have executed.
     in_doubt: bool = False
+    # Leaves in a frame of its own: it was in a refused batch of which it is unknown which transaction was refused.
+    alone: bool = False
 
 
 @dataclass
@@ -421,10 +426,15 @@ class LighterTransactionClient:
                     await asyncio.sleep(0)
         # Those sent again at their nonces first, in nonce order; then those to sign, in submission order.
         self._resend.sort(key=lambda tx: (tx.nonce < 0, tx.nonce, tx.index))
+        taken = 0
+        while taken < min(len(self._resend), CONSTANTS.MAX_TX_PER_BATCH) and not (
+                taken and (self._resend[0].alone or self._resend[taken].alone)):
+            taken += 1
         # A signed one leaves even if its submitter gave up: its nonce must be used, and it may have executed already.
-        batch = [tx for tx in self._resend[:CONSTANTS.MAX_TX_PER_BATCH] if tx.nonce >= 0 or not tx.future.done()]
-        del self._resend[:CONSTANTS.MAX_TX_PER_BATCH]
-        while len(batch) < CONSTANTS.MAX_TX_PER_BATCH and self._queue and not self._resend:
+        batch = [tx for tx in self._resend[:taken] if tx.nonce >= 0 or not tx.future.done()]
+        del self._resend[:taken]
+        while (len(batch) < CONSTANTS.MAX_TX_PER_BATCH and self._queue and not self._resend
+               and not (batch and batch[0].alone)):
             tx = self._queue.popleft()
             if not tx.future.done():  # its submitter gave up before it was signed
                 batch.append(tx)
@@ -464,7 +474,9 @@ class LighterTransactionClient:
         actions = [DECISIONS[group.kind][position > 0] for position, group in enumerate(failed)]
         head = failed[0].txs[0]
         if actions[0] is Action.NONCE_USED:
-            actions[0] = Action.SEND_AGAIN if head.in_doubt else Action.FAIL
+            # Not in doubt: the frame was refused at the API, which consumes no nonce, and a batch's nonces are
+            # consecutive, so only its first can be out of step: nothing of the frame executed.
+            actions[0] = Action.SEND_AGAIN if head.in_doubt else Action.SIGN_AGAIN
         executed_below = self._accepted_floor
         try:
             if failed[0].kind is TxErrorKind.NONCE and head.in_doubt:
@@ -491,8 +503,7 @@ class LighterTransactionClient:
         plan = [(action, group.txs, group.error) for action, group in zip(actions, failed)]
         if waiting:
             plan.append((Action.SEND_AGAIN, waiting, LighterTransactionError("Not sent")))
-        pause = self._carry_out(plan, executed_below, nonce_known=actions[0] is not Action.FAIL
-                                or failed[0].kind is not TxErrorKind.NONCE)
+        pause = self._carry_out(plan, executed_below, nonce_known=actions[0] is not Action.SIGN_AGAIN)
         if pause:
             await asyncio.sleep(pause)
 
@@ -507,8 +518,18 @@ class LighterTransactionClient:
             executed = [tx for tx in txs if tx.nonce < executed_below]
             rest = [tx for tx in txs if tx.nonce >= executed_below]
             self._resolve_in_slices([(tx, tx.tx_hash) for tx in executed])
-            if action is Action.FAIL or (action is Action.EXECUTED_OR_FAIL and not executed):
-                refused, again = rest, []  # with none executed, which one the exchange refused is unknown
+            if action is Action.FAIL or (action is Action.EXECUTED_OR_FAIL and len(rest) == 1):
+                refused, again = rest, []
+            elif action is Action.EXECUTED_OR_FAIL and not executed:
+                # Which one the exchange refused is unknown (a batch may be atomic): each leaves again alone.
+                refused, again = [], rest
+                for tx in rest:
+                    tx.alone = True
+                if not freed:
+                    freed, next_nonce = True, rest[0].nonce
+            elif action is Action.SIGN_AGAIN:
+                refused, again = [], rest
+                freed = True
             elif action is Action.EXECUTED_OR_FAIL:
                 refused, again = rest[:1], rest[1:]  # executed up to the refused one; those after it never ran
             else:

@@ -165,22 +165,19 @@ class LighterTransactionClientTests(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(CONSTANTS.MAX_TX_PER_BATCH, len(self.tx_infos(SEND_TX_BATCH_URL)))
         self.assertEqual([payloads.NEXT_NONCE + count - 1], [info["Nonce"] for info in self.tx_infos(SEND_TX_URL)])
 
-    async def test_invalid_nonce_answer_makes_the_next_transaction_reread_the_nonce(self):
+    async def test_invalid_nonce_answer_signs_the_transaction_again_at_the_nonce_read(self):
         self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(payloads.NEXT_NONCE))
+        # Refused at the API for its nonce, which consumes nothing: another client of the same key used nonces
+        # meanwhile and the exchange now expects 40.
         self.mock_api.post(SEND_TX_URL, status=400, body=json.dumps(payloads.INVALID_NONCE))
-
-        with self.assertRaises(LighterTransactionError) as context:
-            await self.client.submit(self.create_order(1))
-
-        self.assertEqual(CONSTANTS.CODE_INVALID_NONCE, context.exception.code)
-        self.assertIn("invalid nonce", str(context.exception))
-        # Another client of the same key used nonces meanwhile: the exchange now expects 40.
         self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(40), repeat=True)
-        self.mock_api.post(SEND_TX_URL, body=json.dumps(payloads.SEND_TX_OK))
+        self.mock_api.post(SEND_TX_URL, body=json.dumps(payloads.SEND_TX_OK), repeat=True)
 
+        self.assertEqual(payloads.SEND_TX_OK["tx_hash"], await self.client.submit(self.create_order(1)))
         self.assertEqual(payloads.SEND_TX_OK["tx_hash"], await self.client.submit(self.create_order(2)))
 
-        self.assertEqual([19, 40], [info["Nonce"] for info in self.tx_infos(SEND_TX_URL)])
+        self.assertEqual([(1, 19), (1, 40), (2, 41)],
+                         [(info["ClientOrderIndex"], info["Nonce"]) for info in self.tx_infos(SEND_TX_URL)])
         self.assertGreater(self.nonce_reads(), 1)
 
     async def test_rate_limited_transaction_leaves_again_with_the_same_bytes_and_nonce(self):
@@ -291,17 +288,25 @@ class LighterTransactionClientTests(unittest.IsolatedAsyncioTestCase):
         self.assertEqual([(5, 19)], [(info["ClientOrderIndex"], info["Nonce"])
                                      for info in self.tx_infos(SEND_TX_URL)])
 
-    async def test_refused_batch_that_moved_no_nonce_fails_whole_and_gives_the_nonces_back(self):
+    async def test_refused_batch_that_moved_no_nonce_sends_each_alone_and_fails_only_the_refused_one(self):
         self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(payloads.NEXT_NONCE), repeat=True)
         self.mock_api.post(SEND_TX_BATCH_URL, status=400, body=json.dumps(payloads.ORDER_INACTIVE))
+        # Nothing executed, so which one was refused is unknown: alone, the second is refused again.
+        self.mock_api.post(SEND_TX_URL, body=json.dumps(payloads.SEND_TX_OK))
+        self.mock_api.post(SEND_TX_URL, status=400, body=json.dumps(payloads.ORDER_INACTIVE))
+        self.mock_api.post(SEND_TX_URL, body=json.dumps(payloads.SEND_TX_OK), repeat=True)
 
         results = await asyncio.gather(*(self.client.submit(self.create_order(index)) for index in (1, 2, 3)),
                                        return_exceptions=True)
 
-        self.assertEqual([21709] * 3, [error.code for error in results])
-        self.mock_api.post(SEND_TX_URL, body=json.dumps(payloads.SEND_TX_OK))
+        self.assertEqual(payloads.SEND_TX_OK["tx_hash"], results[0])
+        self.assertEqual(21709, results[1].code)
+        self.assertEqual(payloads.SEND_TX_OK["tx_hash"], results[2])
+        # The refused one gave its nonce back to the one after it.
+        self.assertEqual([(1, 19), (2, 20), (3, 20)],
+                         [(info["ClientOrderIndex"], info["Nonce"]) for info in self.tx_infos(SEND_TX_URL)])
         await self.client.submit(self.create_order(4))
-        self.assertEqual([19], [info["Nonce"] for info in self.tx_infos(SEND_TX_URL)])
+        self.assertEqual(21, self.tx_infos(SEND_TX_URL)[-1]["Nonce"])
 
     async def test_refused_batch_executed_up_to_the_refused_transaction_sends_the_rest_again(self):
         self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(payloads.NEXT_NONCE))
@@ -472,21 +477,34 @@ class LighterTransactionSocketTests(unittest.IsolatedAsyncioTestCase):
         throttled = [log.rate_limit.limit_id for log in self.factory.throttler._task_logs]
         self.assertEqual(2, throttled.count(CONSTANTS.SEND_TX_BATCH_PATH))
 
-    async def test_a_batch_behind_a_failed_one_is_sent_again_and_succeeds(self):
+    async def test_a_batch_refused_for_its_nonce_and_the_one_behind_it_are_signed_again_and_placed_once(self):
         await self.client.start()
         self.ex.latency_ms = 100
-        self.ex.faults.nonce_errors(1)
+        self.ex.faults.nonce_errors(1)  # refused at the API: no nonce consumed, nothing executed
+        before = self.executed()
 
         results = await asyncio.gather(*(self.client.submit(self.order(index)) for index in range(1, 21)),
                                        return_exceptions=True)
 
-        self.assertEqual([CONSTANTS.CODE_INVALID_NONCE] * 15, [error.code for error in results[:15]])
-        self.assertTrue(all(isinstance(tx_hash, str) for tx_hash in results[15:]))
-        self.assertEqual(list(range(16, 21)), self.resting())
-        self.assertEqual(3, len(self.frames()))
+        self.assertTrue(all(isinstance(tx_hash, str) for tx_hash in results), results)
+        self.assertEqual(list(range(1, 21)), self.resting())
+        self.assertEqual(20, self.executed() - before)
         # The episode is over: the next order leaves with the next nonce at once.
         await self.client.submit(self.order(21))
-        self.assertEqual(list(range(16, 22)), self.resting())
+        self.assertEqual(list(range(1, 22)), self.resting())
+
+    async def test_a_cancel_refused_as_not_active_at_the_head_of_a_batch_fails_only_itself(self):
+        await self.client.start()
+        before = self.executed()
+
+        results = await asyncio.gather(self.client.submit(self.client.cancel_order(0, 999)),
+                                       *(self.client.submit(self.order(index)) for index in (1, 2, 3)),
+                                       return_exceptions=True)
+
+        self.assertEqual(CONSTANTS.CODE_ORDER_NOT_ACTIVE, getattr(results[0], "code", None), results)
+        self.assertTrue(all(isinstance(tx_hash, str) for tx_hash in results[1:]), results)
+        self.assertEqual([1, 2, 3], self.resting())
+        self.assertEqual(3, self.executed() - before)
 
     async def test_lost_frame_is_sent_again_as_it_was_then_rest_carries_until_the_socket_reopens(self):
         await self.client.start()
@@ -576,7 +594,7 @@ class LighterTransactionSocketTests(unittest.IsolatedAsyncioTestCase):
         self.assertRegex(sent, "^[0-9a-f]{80}$")
         self.assertEqual([1, 2], self.resting())
 
-    async def test_batch_refused_for_a_nonce_another_program_used_fails_and_the_next_succeeds(self):
+    async def test_batch_refused_for_a_nonce_another_program_used_is_signed_again_at_the_nonce_read(self):
         await self.client.start()
         # A second program on the same API key uses the nonces this client expects.
         other = LighterTransactionClient(api_factory=web_utils.build_api_factory(), account_index=self.account,
@@ -588,9 +606,9 @@ class LighterTransactionSocketTests(unittest.IsolatedAsyncioTestCase):
         results = await asyncio.gather(*(self.client.submit(self.order(index)) for index in (1, 2, 3)),
                                        return_exceptions=True)
 
-        self.assertEqual([CONSTANTS.CODE_INVALID_NONCE] * 3, [getattr(result, "code", None) for result in results])
+        self.assertTrue(all(isinstance(tx_hash, str) for tx_hash in results), results)
         await self.client.submit(self.order(4))
-        self.assertEqual([4, 900], self.resting())
+        self.assertEqual([1, 2, 3, 4, 900], self.resting())
 
     async def test_stop_while_an_unanswered_frame_is_sent_again_reports_it_unknown(self):
         await self.client.start()
@@ -660,19 +678,17 @@ class LighterTransactionSocketTests(unittest.IsolatedAsyncioTestCase):
                                               CONSTANTS.TIME_IN_FORCE_GTT, False, -1))
         await other.stop()
 
-    async def test_nonce_error_answered_as_code_400_makes_the_next_transaction_reread_the_nonce(self):
+    async def test_nonce_error_answered_as_code_400_signs_the_transaction_again_at_the_nonce_read(self):
         await self.client.start()
         self.ex.faults.nonce_error = (400, "invalid nonce")  # lighter-python issue #60
         await self.use_key_elsewhere()
 
-        with self.assertRaises(LighterTransactionError) as context:
-            await self.client.submit(self.order(1))
+        self.assertRegex(await self.client.submit(self.order(1)), "^[0-9a-f]{80}$")
 
-        self.assertEqual(400, context.exception.code)
         # Not the refused nonce again: the one the exchange expects, read from it.
         await self.client.submit(self.order(2))
-        self.assertEqual([2, 900], self.resting())
-        self.assertEqual([900, 1, 2], self.sent_client_indexes())
+        self.assertEqual([1, 2, 900], self.resting())
+        self.assertEqual([900, 1, 1, 2], self.sent_client_indexes())
 
     async def test_error_frame_without_id_with_several_frames_in_flight_fails_only_its_own(self):
         await self.client.start()
