@@ -24,6 +24,7 @@ In-process:
                       # state.fills, state.requests (every REST request and WS frame received)
         ex.book_levels(0), ex.balance(acct)
         ex.faults     # fault injection, see emulator.lighter.faults
+        LighterEmulator(min_cancel_all_period_ms=1000)  # a scheduled cancel-all 1 s ahead is taken (Lighter: 5 min)
 
 Transactions (sendTx, sendTxBatch, jsonapi/sendtx, jsonapi/sendtxbatch) take the tx_info JSON produced by
 lighter-sdk's SignerClient.sign_* for tx types 14 (create order), 15 (cancel), 16 (cancel all),

@@ -26,6 +26,10 @@ TIF_NAMES = {TIF_IOC: "immediate-or-cancel", TIF_GTT: "good-till-time", TIF_POST
 CANCEL_ALL_IMMEDIATE = 0
 CANCEL_ALL_SCHEDULED = 1
 CANCEL_ALL_ABORT = 2
+# A scheduled cancel-all's Time (unix ms) lies this far ahead (lighter-go types/txtypes/constants.go:
+# MinOrderCancelAllPeriod, MaxOrderCancelAllPeriod); checked against the exchange's clock when it executes.
+MIN_ORDER_CANCEL_ALL_PERIOD_MS = 5 * 60 * 1000
+MAX_ORDER_CANCEL_ALL_PERIOD_MS = 15 * 24 * 60 * 60 * 1000
 
 # L2TxAttributes keys (lighter-go types/txtypes/tx_attributes.go)
 ATTR_SKIP_NONCE = "4"
@@ -83,6 +87,7 @@ INVALID_BASE_OR_QUOTE = (21706, "invalid order base or quote amount")
 NOT_ORDER_OWNER = (21707, "account is not owner of the order")
 UNSUPPORTED_ORDER_TYPE = (21710, "unsupported order type")
 INVALID_EXPIRY = (21711, "invalid expiry")
+CANCEL_ALL_QUEUED = (21712, "account has a queued cancel all orders request")
 INVALID_CANCEL_ALL_TIF = (21713, "invalid cancel all time in force")
 INVALID_CANCEL_ALL_TIME = (21714, "invalid cancel all time")
 NOT_ACTIVE_ORDER = (21715, "given order is not an active order")

@@ -26,13 +26,15 @@ class LighterEmulator:
 
     def __init__(self, port: int = 0, markets: Optional[List[MarketSpec]] = None, latency_ms: int = 0,
                  ws_ping_interval_s: float = 60.0, ws_idle_timeout_s: float = 120.0,
-                 funding_interval_s: Optional[float] = 3600.0):
+                 funding_interval_s: Optional[float] = 3600.0,
+                 min_cancel_all_period_ms: int = C.MIN_ORDER_CANCEL_ALL_PERIOD_MS):
         self.port = port
         self.funding_interval_ms = None if funding_interval_s is None else int(funding_interval_s * 1000)
         self.state = ExchangeState(markets if markets is not None else default_markets())
         self.faults = Faults()
         self.engine = MatchingEngine(self.state, self.faults)
         self.txs = TxProcessor(self.state, self.engine, self.faults)
+        self.txs.min_cancel_all_period_ms = min_cancel_all_period_ms
         self.hub = WsHub(self.state, self.engine, self.txs, self.faults, ws_ping_interval_s, ws_idle_timeout_s)
         self.latency_ms = latency_ms
         self.rest = RestApi(self)

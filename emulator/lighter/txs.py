@@ -96,6 +96,9 @@ class TxProcessor:
         self.faults = faults
         # (account, API key) -> [next nonce /nextNonce shows, executions not shown yet as (visible at ms, next nonce)]
         self._lagging: Dict[Tuple[int, int], list] = {}
+        # The real minimum is 5 minutes; tests of the dead man's switch lower it (LighterEmulator's
+        # min_cancel_all_period_ms) so a window passes in seconds.
+        self.min_cancel_all_period_ms = C.MIN_ORDER_CANCEL_ALL_PERIOD_MS
 
     def reported_next_nonce(self, account_index: int, key: ApiKey) -> int:
         """What /nextNonce answers: the next nonce after the executions old enough to be seen."""
@@ -251,9 +254,17 @@ class TxProcessor:
             if when != 0:
                 raise LighterError(C.INVALID_CANCEL_ALL_TIME)
             return lambda events: self.engine.cancel_all(account, events, market_id)
+        # The dead man's switch. An account holds one scheduled cancel-all (21712 while one is queued, from the
+        # venue's error list); abort drops it. Inferred, as neither the SDK nor the docs say: an abort with nothing
+        # queued is accepted and does nothing, and an immediate cancel-all leaves a queued one in place. At its time
+        # the engine cancels every open order of the account (MatchingEngine.expire_orders).
         if tif == C.CANCEL_ALL_SCHEDULED:
-            if when <= now_ms() or market_id is not None:
+            now = now_ms()
+            if (market_id is not None
+                    or not now + self.min_cancel_all_period_ms <= when <= now + C.MAX_ORDER_CANCEL_ALL_PERIOD_MS):
                 raise LighterError(C.INVALID_CANCEL_ALL_TIME)
+            if account.cancel_all_time:
+                raise LighterError(C.CANCEL_ALL_QUEUED)
             return lambda events: setattr(account, "cancel_all_time", when)
         if tif == C.CANCEL_ALL_ABORT:
             if when != 0:

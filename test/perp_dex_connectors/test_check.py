@@ -99,7 +99,8 @@ class LighterCheckTest(IsolatedConnections, IsolatedAsyncioTestCase):
         prefix = self.connector
         return {f"{prefix}_api_private_key": self.private_key, f"{prefix}_api_key_index": self.key_index,
                 f"{prefix}_account_index": self.account, f"{prefix}_l1_address": "",
-                f"{prefix}_account_tier": "Premium", f"{prefix}_cancel_all_on_stop": False}
+                f"{prefix}_account_tier": "Premium", f"{prefix}_cancel_all_on_stop": False,
+                f"{prefix}_dead_man_switch_seconds": 0}  # as read_keys sets it
 
     async def run_in_process(self, env: Dict[str, str] = None) -> Tuple[int, str]:
         out = io.StringIO()

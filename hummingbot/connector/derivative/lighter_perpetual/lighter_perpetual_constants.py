@@ -65,7 +65,24 @@ TIME_IN_FORCE_IOC = 0
 TIME_IN_FORCE_GTT = 1
 TIME_IN_FORCE_POST_ONLY = 2
 CANCEL_ALL_IMMEDIATE = 0
+CANCEL_ALL_SCHEDULED = 1
+CANCEL_ALL_ABORT = 2
 CANCEL_ALL_ON_STOP_TIMEOUT = 10
+# Dead man's switch: a scheduled cancel-all (Time: absolute unix milliseconds) that Lighter executes unless it is
+# replaced. lighter-go's MinOrderCancelAllPeriod / MaxOrderCancelAllPeriod put its time 5 minutes to 15 days ahead;
+# an account holds one at a time (21712 "account has a queued cancel all orders request"), so a renewal is an abort
+# followed by a new schedule, sent together (one request, two nonces).
+DEAD_MAN_SWITCH_DEFAULT_SECONDS = 300
+DEAD_MAN_SWITCH_MIN_SECONDS = 5 * 60
+DEAD_MAN_SWITCH_MAX_SECONDS = 15 * 24 * 60 * 60
+# Renewed every third of the window, so two renewals can fail before the deadline comes near.
+DEAD_MAN_SWITCH_RENEWALS_PER_WINDOW = 3
+# Added to the scheduled time: this host's clock may lag Lighter's, and the minimum is checked when the sequencer
+# executes the transaction, not when it is signed.
+DEAD_MAN_SWITCH_CLOCK_MARGIN = 15
+# A renewal that failed is tried again after this many seconds.
+DEAD_MAN_SWITCH_RETRY_INTERVAL = 5
+DEAD_MAN_SWITCH_STOP_TIMEOUT = 10
 CROSS_MARGIN_MODE = 0
 # The signer's cap on ClientOrderIndex; order indexes assigned by the exchange are above it.
 MAX_CLIENT_ORDER_INDEX = 2 ** 48 - 1

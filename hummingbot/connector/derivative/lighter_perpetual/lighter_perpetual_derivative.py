@@ -58,6 +58,7 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         lighter_perpetual_l1_address: str = "",
         lighter_perpetual_account_tier: str = "Standard",
         lighter_perpetual_cancel_all_on_stop: Any = False,
+        lighter_perpetual_dead_man_switch_seconds: Any = CONSTANTS.DEAD_MAN_SWITCH_DEFAULT_SECONDS,
         trading_pairs: Optional[List[str]] = None,
         trading_required: bool = True,
         domain: str = CONSTANTS.DEFAULT_DOMAIN,
@@ -69,6 +70,11 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         self._l1_address = (lighter_perpetual_l1_address or "").lower()
         self._account_tier = lighter_perpetual_account_tier or "Standard"
         self._cancel_all_on_stop = utils.validate_yes_no(lighter_perpetual_cancel_all_on_stop)
+        self._dead_man_switch_seconds = utils.validate_dead_man_switch_seconds(
+            lighter_perpetual_dead_man_switch_seconds)
+        self._dead_man_switch_task: Optional[asyncio.Task] = None
+        # When Lighter cancels every order unless the switch is renewed (unix seconds); 0 while none is known.
+        self._dead_man_switch_deadline = 0.0
         self._trading_pairs = trading_pairs or []
         self._trading_required = trading_required
         self._domain = domain
@@ -182,14 +188,21 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         await super().start_network()
         if self.is_trading_required and self._api_private_key:
             await self._transactions.start()
+            if self._dead_man_switch_seconds and (self._dead_man_switch_task is None
+                                                  or self._dead_man_switch_task.done()):
+                self._dead_man_switch_task = asyncio.get_running_loop().create_task(self._dead_man_switch_loop())
 
     async def stop_network(self):
         # Hummingbot also calls stop_network when a network check fails, and start_network calls it first: only a
         # real stop (status STOPPED) cancels every order on request and stops the transaction client.
         stopping = self.network_status is NetworkStatus.STOPPED
         self._order_burst.clear()
-        if self._cancel_all_on_stop and stopping and self._tx_client is not None and self._tx_client.running:
-            await self._cancel_every_account_order()
+        # A failed network check leaves the switch to its own task: renewals resume (or Lighter cancels) on their own.
+        switch_was_on = stopping and await self._stop_dead_man_switch_task()
+        if stopping and self._tx_client is not None and self._tx_client.running:
+            # Submitted together, so they leave in one request.
+            await asyncio.gather(*([self._cancel_every_account_order()] if self._cancel_all_on_stop else []),
+                                 *([self._disarm_dead_man_switch()] if switch_was_on else []))
         await super().stop_network()
         # After a failed network check the transaction client keeps running: it still answers for what is in the air.
         if stopping and self._tx_client is not None:
@@ -234,6 +247,75 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         except Exception as e:
             self.logger().warning(f"Could not cancel every open order of Lighter account {self._account_index} on "
                                   f"stop ({e}); check for open orders on Lighter.")
+
+    # --- dead man's switch ----------------------------------------------------------------------------------------
+
+    async def _dead_man_switch_loop(self):
+        """Arms Lighter's scheduled cancel-all and renews it every third of the window, from this task alone (a
+        strategy that stops ticking does not stop it). A failed renewal is said once at WARNING and tried again every
+        DEAD_MAN_SWITCH_RETRY_INTERVAL seconds."""
+        window = self._dead_man_switch_seconds
+        failing = False
+        while True:
+            try:
+                await self._renew_dead_man_switch(window)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                if not failing:
+                    self.logger().warning(f"Could not renew Lighter's dead man's switch ({e}); trying again every "
+                                          f"{CONSTANTS.DEAD_MAN_SWITCH_RETRY_INTERVAL} s. "
+                                          f"{self._dead_man_switch_consequence()}")
+                else:
+                    self.logger().debug(f"Lighter's dead man's switch is still not renewed ({e}).")
+                failing = True
+                await asyncio.sleep(CONSTANTS.DEAD_MAN_SWITCH_RETRY_INTERVAL)
+                continue
+            if failing:
+                self.logger().info("Lighter's dead man's switch is renewed again.")
+            failing = False
+            await asyncio.sleep(window / CONSTANTS.DEAD_MAN_SWITCH_RENEWALS_PER_WINDOW)
+
+    async def _renew_dead_man_switch(self, window: int):
+        """An account holds one scheduled cancel-all (another is refused with 21712): the queued one is aborted and a
+        new one scheduled, both submitted together so they leave in one request. Whether the abort found one to abort
+        does not matter; the new schedule must be accepted."""
+        transactions = self._transactions
+        at_ms = int((time.time() + window + CONSTANTS.DEAD_MAN_SWITCH_CLOCK_MARGIN) * 1000)
+        _, scheduled = await asyncio.gather(
+            transactions.submit(transactions.abort_scheduled_cancel_all()),
+            transactions.submit(transactions.schedule_cancel_all_orders(at_ms)), return_exceptions=True)
+        if isinstance(scheduled, BaseException):
+            raise scheduled
+        self._dead_man_switch_deadline = at_ms / 1000
+
+    def _dead_man_switch_consequence(self) -> str:
+        if not self._dead_man_switch_deadline:
+            return "Until it is armed, no dead man's switch covers this bot's orders."
+        at = time.strftime("%H:%M:%S UTC", time.gmtime(self._dead_man_switch_deadline))
+        return (f"Lighter cancels every open order of account {self._account_index} at {at} unless the switch is "
+                f"renewed or turned off.")
+
+    async def _stop_dead_man_switch_task(self) -> bool:
+        """Stops the renewals; True if the switch was on in this run."""
+        task, self._dead_man_switch_task = self._dead_man_switch_task, None
+        if task is None:
+            return False
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return True
+
+    async def _disarm_dead_man_switch(self):
+        """A clean stop aborts the schedule: orders left by the cancel-on-stop setting (or placed by hand after the
+        stop) must not be cancelled later by a switch nobody renews."""
+        try:
+            await asyncio.wait_for(self._transactions.submit(self._transactions.abort_scheduled_cancel_all()),
+                                   CONSTANTS.DEAD_MAN_SWITCH_STOP_TIMEOUT)
+            self._dead_man_switch_deadline = 0.0
+            self.logger().info("Lighter's dead man's switch is off: the connector stopped cleanly.")
+        except Exception as e:
+            self.logger().warning(f"Could not turn off Lighter's dead man's switch on stop ({e}). "
+                                  f"{self._dead_man_switch_consequence()}")
 
     # --- errors --------------------------------------------------------------------------------------------------
 

@@ -370,6 +370,21 @@ class LighterTransactionClient:
         return sign
 
     @staticmethod
+    def schedule_cancel_all_orders(at_ms: int) -> SignCall:
+        """The dead man's switch: Lighter cancels every open order of the account at `at_ms` (unix milliseconds)."""
+        def sign(signer, nonce: int, api_key_index: int):
+            return signer.sign_cancel_all_orders(CONSTANTS.CANCEL_ALL_SCHEDULED, at_ms, nonce=nonce,
+                                                 api_key_index=api_key_index)
+        return sign
+
+    @staticmethod
+    def abort_scheduled_cancel_all() -> SignCall:
+        def sign(signer, nonce: int, api_key_index: int):
+            return signer.sign_cancel_all_orders(CONSTANTS.CANCEL_ALL_ABORT, 0, nonce=nonce,
+                                                 api_key_index=api_key_index)
+        return sign
+
+    @staticmethod
     def update_leverage(market_index: int, initial_margin_fraction: int) -> SignCall:
         def sign(signer, nonce: int, api_key_index: int):
             return signer.sign_update_leverage(market_index, initial_margin_fraction, CONSTANTS.CROSS_MARGIN_MODE,

@@ -104,6 +104,23 @@ def validate_yes_no(value) -> bool:
     raise ValueError("Answer yes or no (y, n, true and false work too); an empty answer means no.")
 
 
+def validate_dead_man_switch_seconds(value) -> int:
+    """An empty answer is the default window (keyless builds pass ""); 0 turns the switch off."""
+    answer = "" if value is None else str(value).strip()
+    if not answer:
+        return CONSTANTS.DEAD_MAN_SWITCH_DEFAULT_SECONDS
+    try:
+        seconds = int(answer)
+    except ValueError:
+        seconds = -1
+    if seconds != 0 and not CONSTANTS.DEAD_MAN_SWITCH_MIN_SECONDS <= seconds <= CONSTANTS.DEAD_MAN_SWITCH_MAX_SECONDS:
+        raise ValueError(f"The dead man's switch must be 0 (off) or a whole number of seconds from "
+                         f"{CONSTANTS.DEAD_MAN_SWITCH_MIN_SECONDS} (Lighter's shortest scheduled cancel-all) to "
+                         f"{CONSTANTS.DEAD_MAN_SWITCH_MAX_SECONDS} (15 days), or empty for "
+                         f"{CONSTANTS.DEAD_MAN_SWITCH_DEFAULT_SECONDS}.")
+    return seconds
+
+
 _VALIDATORS_BY_SUFFIX = {
     "_api_private_key": validate_api_private_key,
     "_api_key_index": validate_api_key_index,
@@ -111,6 +128,7 @@ _VALIDATORS_BY_SUFFIX = {
     "_l1_address": validate_l1_address,
     "_account_tier": validate_account_tier,
     "_cancel_all_on_stop": validate_yes_no,
+    "_dead_man_switch_seconds": validate_dead_man_switch_seconds,
 }
 
 
@@ -124,6 +142,16 @@ def _cancel_all_on_stop_field():
     return Field(default=None, json_schema_extra={
         "prompt": "Cancel every open order of the account (other bots' too) when the connector stops? "
                   "(yes/no, empty for no)",
+        "is_connect_key": True, "prompt_on_new": True})
+
+
+def _dead_man_switch_field():
+    # Not pre-filled: digits typed after a pre-filled "300" would make another valid window (300600 s) unnoticed.
+    # None (a file saved before this setting, or an empty answer) is the default window.
+    return Field(default=None, json_schema_extra={
+        "prompt": f"Dead man's switch: Lighter cancels every open order of the account if the bot stops renewing it "
+                  f"for this many seconds ({CONSTANTS.DEAD_MAN_SWITCH_MIN_SECONDS} or more, 0 turns it off, empty for "
+                  f"{CONSTANTS.DEAD_MAN_SWITCH_DEFAULT_SECONDS})",
         "is_connect_key": True, "prompt_on_new": True})
 
 
@@ -156,6 +184,7 @@ class LighterPerpetualConfigMap(_LighterConfigMapBase):
     lighter_perpetual_l1_address: str = _field("Lighter", "L1 address (optional, checks the account owner)", default="")
     lighter_perpetual_account_tier: str = _field("Lighter", f"account tier ({_TIERS})", default=DEFAULT_ACCOUNT_TIER)
     lighter_perpetual_cancel_all_on_stop: Optional[bool] = _cancel_all_on_stop_field()
+    lighter_perpetual_dead_man_switch_seconds: Optional[int] = _dead_man_switch_field()
     model_config = ConfigDict(title=CONSTANTS.DEFAULT_DOMAIN)
 
 
@@ -177,6 +206,7 @@ class LighterPerpetualTestnetConfigMap(_LighterConfigMapBase):
     lighter_perpetual_testnet_account_tier: str = _field("Lighter testnet", f"account tier ({_TIERS})",
                                                          default=DEFAULT_ACCOUNT_TIER)
     lighter_perpetual_testnet_cancel_all_on_stop: Optional[bool] = _cancel_all_on_stop_field()
+    lighter_perpetual_testnet_dead_man_switch_seconds: Optional[int] = _dead_man_switch_field()
     model_config = ConfigDict(title=CONSTANTS.TESTNET_DOMAIN)
 
 

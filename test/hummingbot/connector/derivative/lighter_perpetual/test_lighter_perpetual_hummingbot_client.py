@@ -29,6 +29,8 @@ DOMAINS = (CONSTANTS.DEFAULT_DOMAIN, CONSTANTS.TESTNET_DOMAIN)
 PAIR = "ETH-USDC"
 PRIVATE_KEY = "ab" * 40
 YES_NO_ERROR = "Answer yes or no (y, n, true and false work too); an empty answer means no."
+WINDOW_ERROR = ("The dead man's switch must be 0 (off) or a whole number of seconds from 300 (Lighter's shortest "
+                "scheduled cancel-all) to 1296000 (15 days), or empty for 300.")
 
 
 def new_config(domain: str) -> ClientConfigAdapter:
@@ -56,6 +58,7 @@ class KeylessBuildTest(unittest.IsolatedAsyncioTestCase):
             self.assertEqual(domain, connector.name)
             self.assertIsNone(connector.authenticator)
             self.assertFalse(connector._cancel_all_on_stop)
+            self.assertEqual(CONSTANTS.DEAD_MAN_SWITCH_DEFAULT_SECONDS, connector._dead_man_switch_seconds)
 
     async def test_every_domain_builds_from_stored_keys(self):
         for domain in DOMAINS:
@@ -138,17 +141,38 @@ class ConnectPromptTest(unittest.IsolatedAsyncioTestCase):
     async def test_connect_walkthrough_takes_the_pre_filled_defaults(self):
         for domain in DOMAINS:
             config = new_config(domain)
-            client = ScriptedClient("0x" + PRIVATE_KEY, "4", "7", "", "", "")
+            client = ScriptedClient("0x" + PRIVATE_KEY, "4", "7", "", "", "", "")
             await client.prompt_for_model_config(config)
-            self.assertEqual(["", "", "", "", "Standard", ""], client.app.prefills)
+            self.assertEqual(["", "", "", "", "Standard", "", ""], client.app.prefills)
             self.assertEqual([], client.notices)
             self.assertEqual(4, getattr(config, f"{domain}_api_key_index"))
             self.assertEqual(7, getattr(config, f"{domain}_account_index"))
             self.assertEqual("", getattr(config, f"{domain}_l1_address"))
             self.assertEqual("Standard", getattr(config, f"{domain}_account_tier"))
             self.assertIs(False, getattr(config, f"{domain}_cancel_all_on_stop"))
-            self.assertTrue(client.app.prompts[-1].startswith("Cancel every open order") and
-                            "(yes/no, empty for no)" in client.app.prompts[-1])
+            self.assertTrue(client.app.prompts[-2].startswith("Cancel every open order") and
+                            "(yes/no, empty for no)" in client.app.prompts[-2])
+            self.assertEqual(300, getattr(config, f"{domain}_dead_man_switch_seconds"))
+            self.assertTrue(client.app.prompts[-1].startswith("Dead man's switch: Lighter cancels every open order") and
+                            "0 turns it off, empty for 300" in client.app.prompts[-1])
+
+    async def test_dead_man_switch_window_empty_is_300_and_0_is_off(self):
+        for domain in DOMAINS:
+            for typed, expected in (("", 300), ("0", 0), ("300", 300), (" 600 ", 600), ("1296000", 1296000)):
+                config = new_config(domain)
+                client = ScriptedClient(typed)
+                await client.prompt_a_config(config, f"{domain}_dead_man_switch_seconds")
+                self.assertEqual([""], client.app.prefills, typed)
+                self.assertEqual([], client.notices, typed)
+                self.assertEqual(expected, getattr(config, f"{domain}_dead_man_switch_seconds"), typed)
+
+    async def test_a_window_lighter_would_refuse_is_explained_and_asked_again(self):
+        for typed in ("60", "299", "1296001", "-5", "5m", "1.5"):
+            config = new_config(CONSTANTS.DEFAULT_DOMAIN)
+            client = ScriptedClient(typed, "")
+            await client.prompt_a_config(config, "lighter_perpetual_dead_man_switch_seconds")
+            self.assertEqual([WINDOW_ERROR], client.notices, typed)
+            self.assertEqual(300, config.lighter_perpetual_dead_man_switch_seconds)
 
     async def test_cancel_all_on_stop_takes_every_yes_no_spelling(self):
         answers = {"yes": True, "y": True, "true": True, "Yes ": True, "TRUE": True,
@@ -191,7 +215,8 @@ class ConnectPromptTest(unittest.IsolatedAsyncioTestCase):
 
     async def test_every_refusal_is_one_sentence_without_the_validation_library_prefix(self):
         refused = {"api_private_key": "0x1234", "api_key_index": "255", "account_index": "-1",
-                   "l1_address": "0x12", "account_tier": "Gold", "cancel_all_on_stop": "maybe"}
+                   "l1_address": "0x12", "account_tier": "Gold", "cancel_all_on_stop": "maybe",
+                   "dead_man_switch_seconds": "59"}
         for domain in DOMAINS:
             for suffix, bad in refused.items():
                 config = new_config(domain)
@@ -223,6 +248,9 @@ class StoredConfigTest(unittest.TestCase):
             "lighter_perpetual_account_index": 7, "lighter_perpetual_account_tier": "Standard",
             "lighter_perpetual_cancel_all_on_stop": False})
         self.assertIs(False, loaded.lighter_perpetual_cancel_all_on_stop)
+        # Saved before the dead man's switch existed: it is on, with the default window.
+        self.assertIsNone(loaded.lighter_perpetual_dead_man_switch_seconds)
+        self.assertEqual(CONSTANTS.DEAD_MAN_SWITCH_DEFAULT_SECONDS, utils.validate_dead_man_switch_seconds(None))
 
 
 if __name__ == "__main__":

@@ -351,6 +351,21 @@ class LighterTransactionClientTests(unittest.IsolatedAsyncioTestCase):
         self.assertEqual((0, 500, CONSTANTS.CROSS_MARGIN_MODE),
                          (leverage["MarketIndex"], leverage["InitialMarginFraction"], leverage["MarginMode"]))
 
+    async def test_dead_man_switch_abort_and_schedule_leave_together_at_consecutive_nonces(self):
+        self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(payloads.NEXT_NONCE))
+        self.mock_api.post(SEND_TX_BATCH_URL, body=json.dumps({"code": 200, "tx_hash": ["a" * 80, "b" * 80]}))
+        at_ms = 1_790_000_315_000
+
+        await asyncio.gather(self.client.submit(self.client.abort_scheduled_cancel_all()),
+                             self.client.submit(self.client.schedule_cancel_all_orders(at_ms)))
+
+        (fields,) = self.sent(SEND_TX_BATCH_URL)
+        self.assertEqual([CONSTANTS.TX_TYPE_CANCEL_ALL_ORDERS] * 2, json.loads(fields["tx_types"]))
+        abort, schedule = self.tx_infos(SEND_TX_BATCH_URL)
+        self.assertEqual((CONSTANTS.CANCEL_ALL_ABORT, 0), (abort["TimeInForce"], abort["Time"]))
+        self.assertEqual((CONSTANTS.CANCEL_ALL_SCHEDULED, at_ms), (schedule["TimeInForce"], schedule["Time"]))
+        self.assertEqual(abort["Nonce"] + 1, schedule["Nonce"])
+
     async def test_signing_runs_off_the_event_loop_thread(self):
         self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(payloads.NEXT_NONCE))
         self.mock_api.post(SEND_TX_URL, body=json.dumps(payloads.SEND_TX_OK))

@@ -58,6 +58,19 @@ class LighterPerpetualConfigMapTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             utils.validate_yes_no("maybe")
 
+    def test_dead_man_switch_window_is_on_by_default_and_held_to_lighters_range(self):
+        for answer, expected in (("", 300), (None, 300), ("0", 0), (0, 0), (300, 300), ("1296000", 1296000)):
+            self.assertEqual(expected, utils.validate_dead_man_switch_seconds(answer))
+        for domain, adapter in self.adapters():
+            field = f"{domain}_dead_man_switch_seconds"
+            self.assertTrue(adapter.get_client_data(field).prompt_on_new)
+            for bad in ("60", "299", "1296001", "-1", "ten", "5.0"):
+                with self.assertRaises(ConfigValidationError) as error:
+                    setattr(adapter, field, bad)
+                self.assertEqual("The dead man's switch must be 0 (off) or a whole number of seconds from 300 "
+                                 "(Lighter's shortest scheduled cancel-all) to 1296000 (15 days), or empty for 300.",
+                                 str(error.exception))
+
     def test_secrets_are_masked_in_prompts_and_listings_on_every_domain(self):
         for domain, adapter in self.adapters():
             self.assertTrue(adapter.is_secure(f"{domain}_api_private_key"), domain)
