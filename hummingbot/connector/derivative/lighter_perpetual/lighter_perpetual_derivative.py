@@ -1,4 +1,5 @@
 import asyncio
+import itertools
 import math
 import time
 from collections import deque
@@ -506,17 +507,75 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         try:
             return await super()._place_order_and_process_update(order, **kwargs)
         except LighterOutcomeUnknown as e:
-            # Not a failure: the order stays PENDING_CREATE until the stream or the order status poll finds it (or
-            # proves it absent).
+            # Not a failure: the order stays PENDING_CREATE until the stream, the order status poll or its own
+            # look-ups find it, or prove it absent.
             self.logger().warning(f"Order {order.client_order_id} stays tracked: {e}.")
+            safe_ensure_future(self._settle_unknown_create(order, e))
             return ""
+
+    async def _settle_unknown_create(self, order: InFlightOrder, unknown: LighterOutcomeUnknown):
+        """Looks up an order whose create is in doubt until the exchange shows it or proves it absent: its signed
+        transaction can no longer execute (the key's /nextNonce is past its nonce, or its ExpiredAt has passed) and the
+        order is still not found ORDER_INDEX_DELAY seconds after that was seen."""
+        market_id = self._market(order.trading_pair).market_id
+        pauses = CONSTANTS.UNKNOWN_ORDER_LOOKUP_PAUSES
+        spent_since: Optional[float] = None
+        for pause in itertools.chain(pauses, itertools.repeat(pauses[-1])):
+            await asyncio.sleep(pause)
+            if not order.is_pending_create or self._tx_client is None or not self._tx_client.running:
+                return  # settled meanwhile, or the connector stopped
+            try:
+                if spent_since is None and await self._transaction_spent(unknown):
+                    spent_since = time.monotonic()
+                found = (await self._exchange_orders(market_id, [order])).get(order.client_order_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                self.logger().debug(f"Order {order.client_order_id} could not be looked up on Lighter: {e}")
+                continue
+            if found is not None:
+                self._order_tracker.process_order_update(self._order_update(order, found))
+                return
+            if spent_since is not None and time.monotonic() - spent_since >= CONSTANTS.ORDER_INDEX_DELAY:
+                self._order_tracker.process_order_update(OrderUpdate(
+                    client_order_id=order.client_order_id, trading_pair=order.trading_pair,
+                    update_timestamp=self.current_timestamp, new_state=OrderState.FAILED,
+                    misc_updates={"error_message": "Lighter never executed the order: its transaction can no longer "
+                                                   "execute and the order is not on Lighter.",
+                                  "error_type": LighterOutcomeUnknown.__name__}))
+                return
+
+    async def _transaction_spent(self, unknown: LighterOutcomeUnknown) -> bool:
+        if unknown.expired_at_ms is not None and time.time() * 1000 > unknown.expired_at_ms:
+            return True
+        return unknown.nonce is not None and await self._transactions.fetch_next_nonce() > unknown.nonce
 
     async def _place_cancel(self, order_id: str, tracked_order: InFlightOrder) -> bool:
         # By client order index: no look-up of the exchange's order index, and since transactions of one key are
         # executed in nonce order, the cancel can never overtake the order it cancels.
         market = self._market(tracked_order.trading_pair)
-        await self._transactions.submit(self._transactions.cancel_order(market.market_id, int(order_id)))
+        try:
+            await self._transactions.submit(self._transactions.cancel_order(market.market_id, int(order_id)))
+        except LighterTransactionError as e:
+            if e.code in CONSTANTS.ORDER_NOT_FOUND_CODES:
+                # Not active on Lighter: filled, cancelled or never placed. The exchange's record decides which, not
+                # the refusal; Hummingbot meanwhile counts the refusal towards calling the order lost.
+                safe_ensure_future(self._settle_by_look_up(tracked_order))
+            raise
         return True
+
+    async def _settle_by_look_up(self, order: InFlightOrder):
+        try:
+            update = await self._request_order_status(order)
+            if update.new_state in (OrderState.FILLED, OrderState.PARTIALLY_FILLED, OrderState.CANCELED):
+                for trade_update in await self._all_trade_updates_for_order(order):
+                    self._order_tracker.process_trade_update(trade_update)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            self.logger().debug(f"Order {order.client_order_id} could not be looked up on Lighter: {e}")
+            return
+        self._order_tracker.process_order_update(update)
 
     async def cancel_all(self, timeout_seconds: float) -> List[CancellationResult]:
         """Lighter executes an accepted cancel afterwards and the stream confirms it. A strategy stops right after this:
@@ -657,8 +716,21 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
                                           in self._client_id_by_order_index.items() if client_order_id in fillable}
 
     async def _recover_fills(self):
-        """After the stream was down, fills it missed are read from the account's own trades."""
+        """After the stream was down, fills it missed are read from the account's own trades, then the order states it
+        missed: an order filled or cancelled meanwhile would otherwise stay open until the next status poll."""
         await self._update_orders_fills(list(self._order_tracker.all_fillable_orders.values()))
+        for trading_pair, orders in _by_trading_pair(list(self._order_tracker.active_orders.values())).items():
+            try:
+                found = await self._exchange_orders(self._market(trading_pair).market_id, orders)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                self.logger().warning(f"Could not read {trading_pair} order states from Lighter: {e}")
+                continue
+            # An order not found proves nothing here (it may not be listed yet): the status poll decides those.
+            for order in orders:
+                if order.client_order_id in found:
+                    self._order_tracker.process_order_update(self._order_update(order, found[order.client_order_id]))
 
     def _trade_updates(self, trades: Iterable[Dict[str, Any]], orders: Dict[str, InFlightOrder]
                        ) -> Iterable[TradeUpdate]:

@@ -93,7 +93,22 @@ class LighterKeyError(LighterTransactionError):
 
 class LighterOutcomeUnknown(LighterTransactionError):
     """Not a refusal: the transaction was sent and Lighter may have executed it, but no answer or nonce proved either.
-    Whoever tracks what it does (an order) keeps tracking it until the exchange shows it or its absence."""
+    Whoever tracks what it does (an order) keeps tracking it until the exchange shows it or its absence. The signed
+    transaction can execute only at `nonce` and before `expired_at_ms` (its ExpiredAt): once the key's /nextNonce is
+    past that nonce, or that time has passed, what it did is on the exchange or never will be."""
+
+    def __init__(self, message: str, nonce: Optional[int] = None, expired_at_ms: Optional[int] = None):
+        super().__init__(message)
+        self.nonce = nonce
+        self.expired_at_ms = expired_at_ms
+
+    @classmethod
+    def of(cls, tx: "_PendingTx", message: str) -> "LighterOutcomeUnknown":
+        try:
+            expired_at_ms = int(json.loads(tx.tx_info)["ExpiredAt"])
+        except (ValueError, KeyError, TypeError):
+            expired_at_ms = None
+        return cls(message, nonce=tx.nonce if tx.nonce >= 0 else None, expired_at_ms=expired_at_ms)
 
 
 class TxErrorKind(Enum):
@@ -302,7 +317,8 @@ class LighterTransactionClient:
             self._dispatcher = None
         stopped = LighterTransactionError("The connector stopped before Lighter answered.")
         for flight in self._flights.values():
-            self._fail(flight.txs, LighterOutcomeUnknown(f"{stopped}"))
+            for tx in flight.txs:
+                self._fail([tx], LighterOutcomeUnknown.of(tx, f"{stopped}"))
         socket = self._abandon_socket("The connector stopped")
         if socket is not None:
             await socket.disconnect()
@@ -608,7 +624,8 @@ class LighterTransactionClient:
         """Fails what never executed; what may have (in doubt) is reported unknown instead."""
         for tx in txs:
             if tx.in_doubt:
-                self._fail([tx], LighterOutcomeUnknown(f"Unknown whether Lighter executed the transaction: {error}"))
+                self._fail([tx], LighterOutcomeUnknown.of(tx, f"Unknown whether Lighter executed the transaction: "
+                                                              f"{error}"))
             else:
                 self._fail([tx], error)
 

@@ -13,6 +13,7 @@ from typing import Callable
 from unittest.mock import patch
 
 from emulator.lighter import LighterEmulator
+from emulator.lighter.engine import Events
 from hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_constants as CONSTANTS
 from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_derivative import LighterPerpetualDerivative
 from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_transactions import LighterKeyError
@@ -170,6 +171,21 @@ class LighterPerpetualEndToEndTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual([], list(self.truth_orders()))
         self.assertEqual(before, {path: len(self.requests(path)) for path in before})
 
+    async def test_cancel_refused_as_not_active_takes_the_order_state_from_the_exchange(self):
+        resting = await self.place(True, "0.3", "2490")
+        # Cancelled on the exchange, and the stream never says so (its frame is lost).
+        account = self.ex.state.accounts[self.account]
+        self.ex.engine.cancel(account, next(iter(self.truth_orders())), Events())
+        look_ups = len(self.requests(CONSTANTS.INACTIVE_ORDERS_PATH))
+
+        self.connector.cancel(PAIR, resting)
+
+        # Refused with 21715; the order's record on the exchange, not the refusal, settles it: cancelled.
+        await self.until(lambda: self.events_of(OrderCancelledEvent), timeout=5)
+        self.assertEqual(resting, self.events_of(OrderCancelledEvent)[0].order_id)
+        self.assertGreater(len(self.requests(CONSTANTS.INACTIVE_ORDERS_PATH)), look_ups)
+        self.assertEqual([], self.events_of(MarketOrderFailureEvent))
+
     async def test_orders_submitted_together_leave_in_one_batch(self):
         # Resting bids below the maker's. Transactions travel over the WebSocket, none over REST.
         batches = len(self.frames(CONSTANTS.WS_SEND_TX_BATCH))
@@ -298,6 +314,16 @@ class LighterPerpetualEndToEndTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(truth.maker_fee_paid * USDC, fill.trade_fee.flat_fees[0].amount)
         self.assertGreater(len(self.requests(CONSTANTS.ACCOUNT_TRADES_PATH)), trades_calls)
 
+    async def test_order_filled_while_the_user_stream_was_down_completes_on_reconnect(self):
+        order_id = await self.place(True, "0.2", "2502")
+        self.ex.faults.close_websockets()
+        self.ex.submit_taker(MARKET, is_ask=True, size=Decimal("0.2"), worst_price=Decimal("2502"))
+
+        # Its fill and its final state, both missed by the stream, are read once it is back (not at the next poll).
+        await self.until(lambda: self.events_of(BuyOrderCompletedEvent), timeout=8)
+        self.assertEqual(order_id, self.events_of(BuyOrderCompletedEvent)[0].order_id)
+        self.assertNotIn(order_id, self.connector.in_flight_orders)
+
     async def test_rate_limit_and_nonce_errors_cause_no_follow_on_failure(self):
         self.ex.faults.add(f"tx:{CONSTANTS.TX_TYPE_CREATE_ORDER}", status=429, count=1)
         # Refused as "too many requests" (23000): it leaves again after a pause and is placed.
@@ -306,13 +332,15 @@ class LighterPerpetualEndToEndTest(unittest.IsolatedAsyncioTestCase):
         following = await self.place(True, "0.1", "2471")
         self.assertTrue(self.connector.in_flight_orders[following].is_open)
 
+        # Refused for its nonce at the API (nothing executed): signed again at the nonce read, and placed.
         self.ex.faults.nonce_errors(1)
-        refused = self.submit(True, "0.1", "2472")
-        await self.until(lambda: any(e.order_id == refused for e in self.events_of(MarketOrderFailureEvent)))
+        refused = await self.place(True, "0.1", "2472")
+        self.assertTrue(self.connector.in_flight_orders[refused].is_open)
         after = await self.place(True, "0.1", "2473")
         self.assertTrue(self.connector.in_flight_orders[after].is_open)
-        self.assertEqual({int(throttled), int(following), int(after)},
+        self.assertEqual({int(throttled), int(following), int(refused), int(after)},
                          {o.client_order_index for o in self.truth_orders()})
+        self.assertEqual([], self.events_of(MarketOrderFailureEvent))
 
     async def test_timed_out_send_that_the_exchange_executed_counts_as_placed(self):
         self.ex.faults.add(f"tx:{CONSTANTS.TX_TYPE_CREATE_ORDER}", timeout_ms=1, count=1)
@@ -338,6 +366,30 @@ class LighterPerpetualEndToEndTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(OrderState.PENDING_CREATE, self.connector.in_flight_orders[order_id].current_state)
         self.assertEqual([], self.events_of(MarketOrderFailureEvent))
         self.assertEqual([], list(self.truth_orders()))
+
+    async def test_order_in_doubt_fails_once_its_nonce_is_spent_and_it_is_not_on_the_exchange(self):
+        transactions = "hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_transactions"
+        derivative = "hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_derivative"
+        self.ex.faults.add(f"tx:{CONSTANTS.TX_TYPE_CREATE_ORDER}", timeout_ms=1)  # every send lost, never executed
+        with patch(f"{transactions}.SEND_TIMEOUT", 0.3), patch(f"{transactions}.BUSY_BACKOFF", (0.01,) * 5), \
+                patch(f"{derivative}.CONSTANTS.UNKNOWN_ORDER_LOOKUP_PAUSES", (0.2,)), \
+                patch(f"{derivative}.CONSTANTS.ORDER_INDEX_DELAY", 0.5):
+            in_doubt = self.submit(True, "0.1", "2460")
+            await self.until(lambda: in_doubt in self.connector.in_flight_orders
+                             and self.connector.in_flight_orders[in_doubt].is_pending_create)
+            await asyncio.sleep(1)
+            # Still unknown while its nonce is free: a late copy could still execute.
+            self.assertEqual(OrderState.PENDING_CREATE, self.connector.in_flight_orders[in_doubt].current_state)
+            self.assertEqual([], self.events_of(MarketOrderFailureEvent))
+            self.ex.faults.clear()
+            # The next transaction takes the nonce: the one in doubt can never execute now.
+            placed = await self.place(True, "0.1", "2461")
+            await self.until(lambda: self.events_of(MarketOrderFailureEvent), timeout=5)
+
+        self.assertEqual([in_doubt], [event.order_id for event in self.events_of(MarketOrderFailureEvent)])
+        self.assertNotIn(in_doubt, self.connector.in_flight_orders)
+        self.assertEqual([int(placed)], [o.client_order_index for o in self.truth_orders()])
+        self.assertTrue(self.connector.in_flight_orders[placed].is_open)
 
     async def test_restart_with_open_orders_reconciles_them(self):
         open_id = await self.place(True, "0.1", "2450")
@@ -437,7 +489,9 @@ class LighterPerpetualEndToEndTest(unittest.IsolatedAsyncioTestCase):
             await self.connector.cancel_all(timeout_seconds=5)
             token = await self.connector._transactions.auth_token()
             self.ex.faults.nonce_errors(1)
-            self.submit(True, "0.1", "2401")
+            await self.place(True, "0.1", "2401")
+            self.ex.faults.add(f"tx:{CONSTANTS.TX_TYPE_CREATE_ORDER}", code=CONSTANTS.CODE_ORDER_NOT_ACTIVE, count=1)
+            self.submit(True, "0.1", "2402")
             await self.until(lambda: self.events_of(MarketOrderFailureEvent))
         finally:
             root.removeHandler(collector)
