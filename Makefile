@@ -9,7 +9,7 @@ PYTHON_VERSION := $(shell cat .python-version)
 PYENV_ROOT ?= $(or $(shell pyenv root 2>/dev/null),$(HOME)/.pyenv)
 PYTHON312 ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/$(PYTHON_VERSION)/bin/python3.12) \
                          $(wildcard $(PYENV_ROOT)/versions/3.12*/bin/python3.12) $(shell command -v python3.12))
-LINT_PATHS := hummingbot perp_dex_connectors emulator demo test bench soak scripts setup.py
+LINT_PATHS := hummingbot perp_dex_connectors emulator demo test bench soak scripts controllers setup.py
 
 .PHONY: test bootstrap develop lint pytest bench demo hummingbot clean
 

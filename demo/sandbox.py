@@ -36,8 +36,9 @@ def make_sandbox(root: Path) -> Path:
         (derivative / entry.name).symlink_to(entry)
     for folder in ("conf/connectors", "conf/strategies", "conf/scripts", "conf/controllers", "data", "logs"):
         (root / folder).mkdir(parents=True, exist_ok=True)
-    # The engine imports v2 scripts from <root>/scripts: the repository's own.
+    # The engine imports v2 scripts from <root>/scripts and controllers from <root>/controllers: the repository's own.
     (root / "scripts").symlink_to(REPO / "scripts")
+    (root / "controllers").symlink_to(REPO / "controllers")
     return root
 
 
