@@ -9,11 +9,14 @@ step against the exchanges' own positions:
 1. Lighter's book moves 1% above Extended's: the bot goes long on Extended and short on Lighter, the same size.
 2. Lighter's book comes back: the bot closes both legs.
 3. Extended's funding rate jumps above Lighter's: the bot goes long on Lighter and short on Extended.
-4. The funding rate comes back: the bot closes both legs.
+4. A funding round on both exchanges: the bot books each leg's payment, to the micro-USDC the exchanges paid.
+5. The funding rate comes back: the bot closes both legs.
 
-Finally it stops the bot and compares Hummingbot's trade records with the fills on both exchanges.
+Finally it stops the bot, compares Hummingbot's trade records with the fills on both exchanges, and prints the
+script's ledger (price PnL, funding collected, fees, net) next to the funding the exchanges paid.
 """
 import asyncio
+import csv
 import json
 import secrets
 import shutil
@@ -45,17 +48,21 @@ ORDER_AMOUNT = Decimal("0.05")
 SIZE_STEP = Decimal("0.001")
 PHASE_TIMEOUT = 60.0
 SCRIPT_LOGGER = "hummingbot.strategy.strategy_v2_base"
+MICRO = Decimal("0.000001")
+STATE_FILE = f"{SCRIPT}_{LIGHTER_PAIR}_{EXTENDED_PAIR}.json"
+LEDGER_FILE = f"{SCRIPT}_{LIGHTER_PAIR}_{EXTENDED_PAIR}_ledger.csv"
 
 
 def script_config() -> dict:
     return {
         "script_file_name": f"{SCRIPT}.py", "controllers_config": [],
-        "lighter_connector": LIGHTER, "lighter_trading_pair": LIGHTER_PAIR,
-        "extended_connector": EXTENDED, "extended_trading_pair": EXTENDED_PAIR,
+        "lighter_connector": LIGHTER, "extended_connector": EXTENDED, "pairs": [f"{LIGHTER_PAIR}:{EXTENDED_PAIR}"],
         "order_amount": str(ORDER_AMOUNT), "leverage": 5, "entry_spread": "0.003", "exit_spread": "0.0005",
         # 30 days of hourly funding from both exchanges' history give the funding z-score from the first tick.
         "funding_enabled": True, "funding_history_days": 30, "funding_min_history_hours": 168,
         "funding_entry_z": "2", "funding_exit_z": "0.5", "cooldown": 2,
+        # The connectors poll funding payments every 120 s; the script asks every 2 s here.
+        "funding_payment_poll_interval": 2,
     }
 
 
@@ -77,12 +84,19 @@ class ArbitrageResult:
     exchange_fills: Dict[str, int] = field(default_factory=dict)
     lighter_position: Decimal = Decimal(0)
     extended_position: Decimal = Decimal(0)
+    # The script's ledger (one row per closed pair) and the funding both exchanges paid the account.
+    ledger: List[Dict[str, str]] = field(default_factory=list)
+    exchange_funding: Dict[str, Decimal] = field(default_factory=dict)
+
+    def ledger_total(self, key: str) -> Decimal:
+        return sum((Decimal(row[key]) for row in self.ledger), Decimal(0))
 
     @property
     def consistent(self) -> bool:
         return (bool(self.phases) and all(phase.reached for phase in self.phases)
                 and self.recorded_fills == self.exchange_fills and not self.lighter_position
-                and not self.extended_position)
+                and not self.extended_position
+                and self.ledger_total("funding") == sum(self.exchange_funding.values(), Decimal(0)))
 
     def text(self) -> str:
         lines = ["", "The script's decisions (Hummingbot's log):"] + [f"  {line}" for line in self.decisions]
@@ -94,6 +108,11 @@ class ArbitrageResult:
             lines.append(f"  fills on {connector:<19} {self.recorded_fills.get(connector, 0)} recorded, "
                          f"{self.exchange_fills.get(connector, 0)} on the exchange")
         lines.append(f"  final positions: Lighter {self.lighter_position:+.4f}, Extended {self.extended_position:+.4f}")
+        lines.append(f"  ledger ({len(self.ledger)} pairs closed): price {self.ledger_total('price_pnl'):+.6f}, "
+                     f"funding collected {self.ledger_total('funding'):+.6f}, fees {-self.ledger_total('fees'):+.6f}, "
+                     f"net {self.ledger_total('net'):+.6f} USD")
+        lines.append("  funding paid by the exchanges: " + ", ".join(
+            f"{connector} {amount:+.6f}" for connector, amount in self.exchange_funding.items()))
         lines.append(f"  consistent with the exchanges: {'yes' if self.consistent else 'NO'}")
         return "\n".join(lines)
 
@@ -104,7 +123,7 @@ class ArbitrageDemo:
         self.keep = keep
         self.stop = asyncio.Event()
         self.engine: Optional[asyncio.subprocess.Process] = None
-        self.lighter_maker_orders: List[int] = []
+        self.lighter_maker_orders_by_market: Dict[int, List[int]] = {}
 
     def say(self, text: str):
         if self.verbose:
@@ -126,31 +145,43 @@ class ArbitrageDemo:
 
     # ---- the two markets ---------------------------------------------------------------------------------
 
-    def quote_lighter(self, lighter: LighterEmulator, maker: int, mid: Decimal):
-        """Replaces the maker's ladder on Lighter around `mid` and moves Lighter's mark price there."""
-        for order_index in self.lighter_maker_orders:
+    def quote_lighter(self, lighter: LighterEmulator, maker: int, mid: Decimal, market_id: int = LIGHTER_MARKET):
+        """Replaces the maker's ladder on a Lighter market around `mid` (levels 0.05% apart, 7,500 USD each) and
+        moves that market's mark price there."""
+        orders = self.lighter_maker_orders_by_market.setdefault(market_id, [])
+        for order_index in orders:
             if order_index in lighter.state.accounts[maker].active_orders:
                 lighter.cancel_order(order_index)
-        step = Decimal("1.25")
-        self.lighter_maker_orders = [
-            lighter.place_order(maker, LIGHTER_MARKET, is_ask=is_ask, size=Decimal(3),
+        tick = Decimal(1).scaleb(-lighter.state.markets[market_id].spec.price_decimals)
+        step, size = (mid / 2000).quantize(tick), (Decimal(7500) / mid).quantize(Decimal("0.001"))
+        orders[:] = [
+            lighter.place_order(maker, market_id, is_ask=is_ask, size=size,
                                 price=mid + step * level if is_ask else mid - step * level).order_index
             for level in range(1, 11) for is_ask in (False, True)]
-        lighter.set_index_price(LIGHTER_MARKET, mid)
+        lighter.set_index_price(market_id, mid)
 
     @staticmethod
-    def quote_extended(extended: ExtendedEmulator, mid: Decimal):
-        extended.set_prices(EXTENDED_PAIR, mark=mid, index=mid)
-        extended.flow.requote(EXTENDED_PAIR)
+    def quote_extended(extended: ExtendedEmulator, mid: Decimal, pair: str = EXTENDED_PAIR):
+        extended.set_prices(pair, mark=mid, index=mid)
+        extended.flow.requote(pair)
 
     @staticmethod
     def positions(lighter: LighterEmulator, lighter_account: int, extended: ExtendedEmulator,
-                  extended_account: Account) -> tuple:
-        market = lighter.state.markets[LIGHTER_MARKET]
-        position = lighter.state.accounts[lighter_account].positions.get(LIGHTER_MARKET)
+                  extended_account: Account, market_id: int = LIGHTER_MARKET, pair: str = EXTENDED_PAIR) -> tuple:
+        market = lighter.state.markets[market_id]
+        position = lighter.state.accounts[lighter_account].positions.get(market_id)
         lighter_size = Decimal(position.size if position else 0).scaleb(-market.spec.size_decimals)
-        extended_position = extended.state.position(extended_account.account_id, EXTENDED_PAIR)
+        extended_position = extended.state.position(extended_account.account_id, pair)
         return lighter_size, extended_position.size if extended_position else Decimal(0)
+
+    @staticmethod
+    def exchange_funding(lighter: LighterEmulator, lighter_account: int, extended: ExtendedEmulator,
+                         extended_account: Account) -> Dict[str, Decimal]:
+        """What each exchange paid the account in funding (negative: the account paid), in USD(C)."""
+        lighter_paid = sum((Decimal(p.change) for p in lighter.state.accounts[lighter_account].fundings), Decimal(0))
+        extended_paid = sum((-p.funding_fee.quantize(MICRO)
+                             for p in extended.state.funding_payments[extended_account.account_id]), Decimal(0))
+        return {LIGHTER: lighter_paid * MICRO, EXTENDED: extended_paid}
 
     # ---- the run -----------------------------------------------------------------------------------------
 
@@ -201,6 +232,15 @@ class ArbitrageDemo:
         def flat() -> bool:
             return truth() == (0, 0)
 
+        def booked_funding() -> Dict[str, Decimal]:
+            state_path = root / "data" / STATE_FILE
+            legs = json.loads(state_path.read_text())["legs"] if state_path.exists() else []
+            return {leg["connector"]: Decimal(leg["funding"]) for leg in legs}
+
+        def funding_round():
+            lighter.apply_funding([LIGHTER_MARKET])
+            extended.trigger_funding(EXTENDED_PAIR)
+
         usual_funding = extended.state.market(EXTENDED_PAIR).funding_rate
         scenario = [
             ("Lighter 1% dearer: hedged", lambda: self.quote_lighter(lighter, maker, MID * Decimal("1.01")),
@@ -208,6 +248,8 @@ class ArbitrageDemo:
             ("Lighter back: both legs closed", lambda: self.quote_lighter(lighter, maker, MID), flat),
             ("Extended funding higher: hedged", lambda: self.set_extended_funding(lighter, extended, Decimal("0.0005")),
              lambda: hedged(long_lighter=True)),
+            ("a funding round: booked per leg", funding_round,
+             lambda: booked_funding() == self.exchange_funding(lighter, lighter_account, extended, extended_account)),
             ("funding back: both legs closed", lambda: self.set_extended_funding(lighter, extended, usual_funding),
              flat),
         ]
@@ -229,6 +271,8 @@ class ArbitrageDemo:
                                  EXTENDED: len(extended.state.account_fills(extended_account.account_id))}
         result.recorded_fills = recorded_fills(root / "data" / f"{BOT_NAME}.sqlite")
         result.decisions = decisions(root / "logs" / f"logs_{BOT_NAME}.log")
+        result.ledger = read_ledger(root / "data" / LEDGER_FILE)
+        result.exchange_funding = self.exchange_funding(lighter, lighter_account, extended, extended_account)
         self.say(result.text())
         if self.keep:
             kept = Path(tempfile.mkdtemp(prefix="hummingbot-arb-kept-"))
@@ -294,10 +338,18 @@ def recorded_fills(db_path: Path) -> Dict[str, int]:
         return dict(db.execute("SELECT market, COUNT(*) FROM TradeFill GROUP BY market").fetchall())
 
 
+def read_ledger(path: Path) -> List[Dict[str, str]]:
+    if not path.exists():
+        return []
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def decisions(log_path: Path) -> List[str]:
-    """The script's open and close decisions, as it logged them."""
+    """The script's open, close, refusal and repair decisions, as it logged them."""
     if not log_path.exists():
         return []
-    markers = ("spread", "Closing the hedged pair", "Hedged pair", "Adopted the hedged pair")
+    markers = ("spread", "Closing the hedged pair", "Hedged pair", "Adopted the hedged pair", "Not opening",
+               "Repairing", "did not fill", "repair bound")
     return [line.split(" - ")[-1].strip() for line in log_path.read_text().splitlines()
             if any(marker in line for marker in markers) and SCRIPT_LOGGER in line]

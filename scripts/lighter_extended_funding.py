@@ -1,7 +1,9 @@
-"""Funding history, the funding signal, the pair state file and the ledger of scripts/lighter_extended_arbitrage.py.
+"""Funding history, the entry/exit decisions, the risk limits, the pair state file and the ledger of
+scripts/lighter_extended_arbitrage.py.
 
-Kept apart from the strategy so that the same code reads history and decides for any caller: it takes a `get(path,
-params)` coroutine that returns a venue's JSON answer (the strategy passes its connectors' own web assistants).
+Kept apart from the strategy so that the same code reads history and decides for any caller (the live strategy and
+scripts/lighter_extended_backtest.py): it takes a `get(path, params)` coroutine that returns a venue's JSON answer
+(the strategy passes its connectors' own web assistants) and plain numbers for what the markets show.
 
 Units, from the real answers in test/fixtures:
 - Lighter GET /api/v1/fundings (lighter_07_funding.txt): `rate` is an hourly rate in PERCENT without a sign and
@@ -24,6 +26,8 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 HOUR = 3600
+PRICE, FUNDING, ADOPTED = "price", "funding", "adopted"
+NAN = Decimal("NaN")
 Getter = Callable[[str, Dict[str, Any]], Awaitable[Any]]
 # Lighter answers at most 100 rows a call (nautilus_trader's client caps it there; a larger count_back returns 100).
 LIGHTER_PAGE_HOURS = 100
@@ -173,6 +177,116 @@ def funding_direction(z: Optional[Decimal], spread: Decimal, entry: bool, entry_
     return 0
 
 
+@dataclass(frozen=True)
+class Thresholds:
+    entry_spread: Decimal  # net price spread (after both taker fees) that opens a pair
+    exit_spread: Decimal  # mid spread of the held pair at or below which a price pair closes
+    funding_enabled: bool
+    funding_entry_z: Decimal
+    funding_exit_z: Decimal
+    funding_entry_spread: Decimal  # used while there is no z-score
+    funding_exit_spread: Decimal
+
+
+@dataclass
+class Signals:
+    """What one pair of markets shows at a moment. Edges are NaN when a book cannot fill the amount (and always in a
+    backtest, which has no books); `held_mid_spread` is (short mid - long mid) / long mid of the pair held."""
+    long_extended_edge: Decimal = NAN
+    long_lighter_edge: Decimal = NAN
+    funding_spread: Optional[Decimal] = None  # Extended's hourly rate minus Lighter's
+    funding_z: Optional[Decimal] = None
+    held_mid_spread: Optional[Decimal] = None
+
+    def describe_funding(self) -> str:
+        z = "n/a" if self.funding_z is None else f"{self.funding_z:.2f}"
+        return f"funding spread {self.funding_spread:.6f}/h, z-score {z}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    reason: str  # PRICE or FUNDING
+    direction: int  # +1: long Lighter, short Extended; -1: the reverse
+    signal: str  # what opened it, kept in the state file and the ledger
+
+
+def entry_decision(signals: Signals, thresholds: Thresholds) -> Optional[Entry]:
+    """The pair to open, if any: a net price spread first, else the funding signal."""
+    for direction, edge in ((-1, signals.long_extended_edge), (1, signals.long_lighter_edge)):
+        if not edge.is_nan() and edge >= thresholds.entry_spread:
+            return Entry(PRICE, direction, f"net price spread {edge:.5f}")
+    if thresholds.funding_enabled and signals.funding_spread is not None:
+        direction = funding_direction(signals.funding_z, signals.funding_spread, True, thresholds.funding_entry_z,
+                                      thresholds.funding_exit_z, thresholds.funding_entry_spread,
+                                      thresholds.funding_exit_spread)
+        if direction:
+            return Entry(FUNDING, direction, signals.describe_funding())
+    return None
+
+
+def exit_decision(reason: str, direction: int, hedged: bool, signals: Signals,
+                  thresholds: Thresholds) -> Optional[str]:
+    """Why the held pair closes now, or None. A price pair closes when the mid spread reverts; a funding pair when
+    the funding signal no longer points its way; an adopted pair by the funding signal (and its price spread) when
+    funding is on, else as a price pair. A lone leg (not hedged) closes on the first reason."""
+    price_reverted = (not hedged or signals.held_mid_spread is None
+                      or signals.held_mid_spread <= thresholds.exit_spread)
+    if reason == PRICE or (reason == ADOPTED and not thresholds.funding_enabled):
+        return "price spread reverted" if price_reverted else None
+    still_on = 0
+    if thresholds.funding_enabled and signals.funding_spread is not None:
+        still_on = funding_direction(signals.funding_z, signals.funding_spread, False, thresholds.funding_entry_z,
+                                     thresholds.funding_exit_z, thresholds.funding_entry_spread,
+                                     thresholds.funding_exit_spread)
+    if still_on != direction and (reason == FUNDING or price_reverted):
+        return "funding spread reverted"
+    return None
+
+
+def cap_refusal(adding: Dict[str, Decimal], held: Dict[str, Decimal], max_per_venue: Decimal,
+                max_total: Decimal) -> Optional[str]:
+    """Why a pair adding `adding` (notional per venue) to what is `held` would pass a cap (0 = no cap), or None.
+    The total is the sum over both venues."""
+    for venue, notional in adding.items():
+        after = held.get(venue, Decimal(0)) + notional
+        if max_per_venue > 0 and after > max_per_venue:
+            return (f"it would bring {venue} to {after:.2f} of notional, over max_notional_per_venue "
+                    f"{max_per_venue}")
+    total = sum(held.values(), Decimal(0)) + sum(adding.values(), Decimal(0))
+    if max_total > 0 and total > max_total:
+        return f"it would bring both venues to {total:.2f} of notional, over max_total_notional {max_total}"
+    return None
+
+
+def venue_pause(connector: str, trading_pair: str, ready: bool, connected: bool, has_rule: bool,
+                market_status: Optional[str], book_age: Optional[float], stale_after: float) -> Optional[str]:
+    """Why no new pair may use this market now (maintenance, lost connection, stale book), or None."""
+    if not ready:
+        return f"{connector} is not ready"
+    if not connected:
+        return f"{connector}'s network status is not CONNECTED"
+    if not has_rule:
+        return f"{connector} has no trading rule for {trading_pair} (not active: maintenance or delisted)"
+    if market_status is not None and market_status.upper() != "ACTIVE":
+        return f"{trading_pair} is {market_status} on {connector}"
+    if stale_after > 0 and book_age is not None and book_age > stale_after:
+        return f"the {connector} {trading_pair} book had no update for {book_age:.0f} s (book_stale_seconds " \
+               f"{stale_after:g})"
+    return None
+
+
+def repair_bound(expected_price: Decimal, is_buy: bool, slippage: Decimal) -> Decimal:
+    """The worst price at which a missing leg is still bought (or sold): `slippage` from the price it was expected
+    at when the pair was opened."""
+    return expected_price * (1 + slippage if is_buy else 1 - slippage)
+
+
+def within_bound(price: Decimal, bound: Decimal, is_buy: bool) -> bool:
+    if not price or price.is_nan():
+        return False
+    return price <= bound if is_buy else price >= bound
+
+
 # ---- the pair's state and ledger ----------------------------------------------------------------------------------
 
 @dataclass
@@ -186,6 +300,7 @@ class Leg:
     exit_quote: Decimal = Decimal(0)
     fees: Decimal = Decimal(0)
     funding: Decimal = Decimal(0)  # positive when received
+    expected_price: Decimal = Decimal(0)  # the book's price for the leg when the pair was opened
 
     @property
     def entry_price(self) -> Decimal:

@@ -96,8 +96,8 @@ class ArbitrageOnLighterAndExtendedTest(unittest.TestCase):
                 self.assertNotIn(secret.removeprefix("0x"), cmdline)
 
         self.assertIsNotNone(result, "the engine did not run")
-        self.assertEqual(4, len(result.phases), result.text())
-        price_open, price_close, funding_open, funding_close = result.phases
+        self.assertEqual(5, len(result.phases), result.text())
+        price_open, price_close, funding_open, funding_paid, funding_close = result.phases
         for phase in result.phases:
             self.assertTrue(phase.reached, result.text())
         # Lighter dearer: short Lighter, long Extended, the configured size on both (on the coarser size step).
@@ -109,14 +109,21 @@ class ArbitrageOnLighterAndExtendedTest(unittest.TestCase):
         self.assertEqual(ORDER_AMOUNT, funding_open.lighter_position)
         self.assertEqual(-ORDER_AMOUNT, funding_open.extended_position)
         self.assertEqual((0, 0), (funding_close.lighter_position, funding_close.extended_position))
+        # The funding round: both legs' payments booked as the exchanges paid them, and the ledger carries them.
+        self.assertTrue(all(result.exchange_funding.values()), result.exchange_funding)
+        self.assertEqual(sum(result.exchange_funding.values()), result.ledger_total("funding"))
+        self.assertEqual(["price", "funding"], [row["reason"] for row in result.ledger])
+        self.assertIn("funding collected", result.text())
         # The script says why it traded, and Hummingbot's trade records match both exchanges' fills.
-        self.assertTrue(any(line.startswith("Price spread") for line in result.decisions), result.decisions)
-        self.assertTrue(any(line.startswith("Funding spread") for line in result.decisions), result.decisions)
-        self.assertIn("Closing the hedged pair (price): price spread reverted.", result.decisions)
-        self.assertIn("Closing the hedged pair (funding): funding spread reverted.", result.decisions)
+        self.assertTrue(any(line.startswith("Price signal on ETH-USDC/ETH-USD: net price spread")
+                            for line in result.decisions), result.decisions)
+        self.assertTrue(any(line.startswith("Funding signal on ETH-USDC/ETH-USD: funding spread")
+                            for line in result.decisions), result.decisions)
+        self.assertIn("Closing the hedged pair ETH-USDC/ETH-USD (price): price spread reverted.", result.decisions)
+        self.assertIn("Closing the hedged pair ETH-USDC/ETH-USD (funding): funding spread reverted.", result.decisions)
         # Every decision, up to the last pair's close, is in the list the demo prints.
-        self.assertIn("Hedged pair (price) closed.", result.decisions)
-        self.assertEqual("Hedged pair (funding) closed.", result.decisions[-1])
+        self.assertIn("Hedged pair ETH-USDC/ETH-USD (price) closed.", result.decisions)
+        self.assertEqual("Hedged pair ETH-USDC/ETH-USD (funding) closed.", result.decisions[-1])
         self.assertGreaterEqual(result.exchange_fills[LIGHTER], 4)
         self.assertGreaterEqual(result.exchange_fills[EXTENDED], 4)
         self.assertEqual(result.exchange_fills, result.recorded_fills)

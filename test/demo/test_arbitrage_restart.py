@@ -65,9 +65,8 @@ class ArbitrageRestartTest(unittest.TestCase):
                     setup = await asyncio.to_thread(run_in_sandbox, root, "demo.hb_setup", connector, "-",
                                                     env={"HBOT_PASSWORD": password}, stdin=json.dumps(connector_keys))
                     self.assertEqual(0, setup.returncode, setup.stderr[-2000:])
-                # The connectors poll funding payments every 120 s; the script asks every 2 s here.
-                config = dict(script_config(), funding_payment_poll_interval=2)
-                (root / "conf" / "scripts" / f"{BOT_NAME}.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+                (root / "conf" / "scripts" / f"{BOT_NAME}.yml").write_text(yaml.safe_dump(script_config(),
+                                                                                          sort_keys=False))
                 env = sandbox_env(root, {"LIGHTER_PERPETUAL_REST_URL": lighter.rest_url,
                                          "LIGHTER_PERPETUAL_WS_URL": lighter.ws_url,
                                          "EXTENDED_PERPETUAL_REST_URL": extended.rest_url,
@@ -112,7 +111,7 @@ class ArbitrageRestartTest(unittest.TestCase):
                 # 2. Started again (Lighter still dearer, which alone would open a pair): adopted, none on top.
                 engine = await start()
                 try:
-                    await until(lambda: any(line.startswith("Adopted the hedged pair (price)")
+                    await until(lambda: any(line.startswith("Adopted the hedged pair ETH-USDC/ETH-USD (price)")
                                             for line in decisions(log_path)), "the adoption")
                     await asyncio.sleep(3)
                     self.assertEqual((-ORDER_AMOUNT, ORDER_AMOUNT), positions())
@@ -153,9 +152,9 @@ class ArbitrageRestartTest(unittest.TestCase):
                 self.assertGreater(Decimal(row["fees"]), 0)
                 self.assertFalse(state_path.exists())
                 lines = decisions(log_path)
-                self.assertEqual(1, sum(line.startswith("Price spread") for line in lines), lines)
-                self.assertIn("Closing the hedged pair (price): price spread reverted.", lines)
-                self.assertEqual("Hedged pair (price) closed.", lines[-1])
+                self.assertEqual(1, sum(line.startswith("Price signal on") for line in lines), lines)
+                self.assertIn("Closing the hedged pair ETH-USDC/ETH-USD (price): price spread reverted.", lines)
+                self.assertEqual("Hedged pair ETH-USDC/ETH-USD (price) closed.", lines[-1])
 
 
 if __name__ == "__main__":
