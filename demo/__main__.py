@@ -2,6 +2,7 @@
 
     python -m demo [--duration 60] [--pair ETH-USDC] [--keep] [--plot demo.png]
     python -m demo --strategy arb [--keep]      # Lighter/Extended arbitrage script, see demo/arbitrage.py
+    python -m demo backtest [--days 44]         # its funding decisions over funding history, see demo/backtest.py
 
 Starts the emulator with a live synthetic market, writes Hummingbot's configs (password, encrypted keys, strategy)
 into a throwaway Hummingbot home, runs `perpetual_market_making` headless through Hummingbot's own engine, shows
@@ -160,6 +161,9 @@ class Demo:
 
 
 def main():
+    if sys.argv[1:2] == ["backtest"]:
+        from demo.backtest import main as backtest
+        sys.exit(backtest(sys.argv[2:]))
     parser = argparse.ArgumentParser(prog="make demo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--strategy", default="pmm", choices=("pmm", "arb"),
