@@ -10,6 +10,7 @@ from unittest import IsolatedAsyncioTestCase
 from unittest.mock import patch
 
 import aiohttp
+import numpy as np
 
 from emulator.lighter import LighterEmulator
 from hummingbot.connector.derivative.lighter_perpetual import (
@@ -57,6 +58,16 @@ class UpstreamFeedAgainstRealShapesTest(IsolatedAsyncioTestCase):
     def test_page_size_is_the_documented_500(self):
         self.assertEqual(1000, UpstreamCandles("ETH-USD", "1m").candles_max_result_per_rest_request)
         self.assertEqual(500, LighterPerpetualCandles("ETH-USD", "1m").candles_max_result_per_rest_request)
+
+    def test_a_poll_after_the_minute_rolled_over_gives_the_closed_candle_its_final_values(self):
+        feed = LighterPerpetualCandles("ETH-USD", "1m")
+        closed, forming = feed._parse_rest_candles(fixture("http_candles.json"))
+        # What the previous poll saw of the first minute, seconds before it closed.
+        feed._candles.append(np.array(closed[:4] + [2361.0] + closed[5:]))
+        feed._merge_polled([closed, forming])
+        self.assertEqual([closed, forming], [list(row) for row in feed._candles])
+        feed._merge_polled([forming[:4] + [2363.0] + forming[5:]])
+        self.assertEqual([closed[4], 2363.0], [row[4] for row in feed._candles])
 
 
 class LighterCandlesFeedTest(IsolatedConnections, IsolatedAsyncioTestCase):

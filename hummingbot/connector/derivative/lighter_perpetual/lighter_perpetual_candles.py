@@ -11,9 +11,15 @@ Upstream's feed (hummingbot 20260922, data_feed/candles_feed/lighter_perpetual_c
 - its rate limits declare the shared pool `lighter_perpetual_all` as 18,000 weight a minute with 300 a candle
   request; attached to this connector (Standard: a pool of 60 requests a minute, each counting 1), the throttler
   keeps the pool it already has and adds the 300-weight candle limit, which can never fit in 60: every candle
-  request would wait forever.
+  request would wait forever;
+- it polls only the forming candle, so when a minute rolls over the candle that just closed keeps what the last poll
+  (up to 10 s earlier) saw: every poll here reads the last two candles and rewrites the closed one.
 """
+import asyncio
+import time
 from typing import List, Optional
+
+import numpy as np
 
 from hummingbot.connector.derivative.lighter_perpetual import (
     lighter_perpetual_constants as CONSTANTS,
@@ -21,8 +27,12 @@ from hummingbot.connector.derivative.lighter_perpetual import (
 )
 from hummingbot.core.api_throttler.data_types import LinkedLimitWeightPair, RateLimit
 from hummingbot.core.network_iterator import NetworkStatus
+from hummingbot.core.utils.async_utils import safe_ensure_future
 from hummingbot.data_feed.candles_feed.candles_factory import CandlesFactory
-from hummingbot.data_feed.candles_feed.lighter_perpetual_candles import LighterPerpetualCandles as UpstreamCandles
+from hummingbot.data_feed.candles_feed.lighter_perpetual_candles import (
+    LighterPerpetualCandles as UpstreamCandles,
+    constants as UPSTREAM_CONSTANTS,
+)
 
 CANDLES_PATH = "/candles"
 MAX_RESULTS_PER_REST_REQUEST = 500
@@ -85,6 +95,35 @@ class LighterPerpetualCandles(UpstreamCandles):
 
     def _parse_rest_candles(self, data: dict, end_time: Optional[int] = None) -> List[List[float]]:
         return super()._parse_rest_candles({"c": data.get("c") or []} if isinstance(data, dict) else {}, end_time)
+
+    async def listen_for_subscriptions(self):
+        # Lighter's REST is polled as upstream does (every CANDLE_POLL_INTERVAL_SECONDS), two candles at a time.
+        while True:
+            try:
+                forming_end = self._round_timestamp_to_interval_multiple(int(time.time())) + self.interval_in_seconds
+                self._merge_polled(await self.fetch_candles(end_time=forming_end, limit=2))
+                await self._sleep(UPSTREAM_CONSTANTS.CANDLE_POLL_INTERVAL_SECONDS)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.logger().exception("Unexpected error polling Lighter candles. Retrying in 5s...")
+                await self._sleep(5.0)
+
+    def _merge_polled(self, rows: List[List[float]]):
+        """Rewrites candles already held (a closed one gets its final values) and appends newer ones."""
+        for row in rows:
+            candle = np.array(row[:10]).astype(float)
+            if len(self._candles) == 0:
+                self._candles.append(candle)
+                self._ws_candle_available.set()
+                safe_ensure_future(self.fill_historical_candles())
+                continue
+            held = [index for index in range(max(0, len(self._candles) - 2), len(self._candles))
+                    if int(self._candles[index][0]) == int(row[0])]
+            if held:
+                self._candles[held[0]] = candle
+            elif int(row[0]) > int(self._candles[-1][0]):
+                self._candles.append(candle)
 
 
 # Replaces upstream's feed under the same key for as long as this connector is installed (importing this package
