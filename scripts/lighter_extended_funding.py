@@ -377,8 +377,9 @@ LEDGER_FIELDS = ["closed_at", "reason", "entry_signal", "opened_at", "long", "sh
 
 
 def ledger_row(pair: PairState, closed_at: float) -> Dict[str, str]:
-    long_leg = next((leg for leg in pair.legs if leg.side > 0), None)
-    short_leg = next((leg for leg in pair.legs if leg.side < 0), None)
+    # A leg that never filled (a pair whose missing leg was not repaired) is not named.
+    long_leg = next((leg for leg in pair.legs if leg.side > 0 and leg.amount), None)
+    short_leg = next((leg for leg in pair.legs if leg.side < 0 and leg.amount), None)
 
     def exit_price(leg: Optional[Leg]) -> str:
         return f"{leg.exit_quote / leg.exit_amount:f}" if leg is not None and leg.exit_amount else ""
