@@ -125,8 +125,9 @@ CODE_TOO_MANY_REQUESTS = 23000  # also when the volume quota is used up
 NONCE_ERROR_CODES = (CODE_INVALID_NONCE, CODE_BATCH_NONCE_NOT_INCREASING)
 BUSY_CODES = (CODE_TOO_MANY_REQUESTS, CODE_TOO_MANY_PENDING_TXS)
 ORDER_NOT_FOUND_CODES = (CODE_ORDER_NOT_ACTIVE, CODE_INVALID_ORDER_INDEX)
-# An order whose create transaction's outcome is unknown is looked up after these pauses (seconds), the last repeated.
-UNKNOWN_ORDER_LOOKUP_PAUSES = (1.0, 2.0, 4.0, 8.0, 15.0)
+# Look-ups that must succeed (an order in doubt, the states missed while the stream was down) are made again after
+# these pauses (seconds); those of an order in doubt go on at the last.
+ORDER_LOOKUP_PAUSES = (1.0, 2.0, 4.0, 8.0, 15.0)
 # How long after its transaction could no longer execute an order still not found is absent (inferred: REST order
 # lists show an executed order within a few seconds).
 ORDER_INDEX_DELAY = 5.0

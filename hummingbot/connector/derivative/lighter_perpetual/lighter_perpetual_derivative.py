@@ -518,7 +518,7 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         transaction can no longer execute (the key's /nextNonce is past its nonce, or its ExpiredAt has passed) and the
         order is still not found ORDER_INDEX_DELAY seconds after that was seen."""
         market_id = self._market(order.trading_pair).market_id
-        pauses = CONSTANTS.UNKNOWN_ORDER_LOOKUP_PAUSES
+        pauses = CONSTANTS.ORDER_LOOKUP_PAUSES
         spent_since: Optional[float] = None
         for pause in itertools.chain(pauses, itertools.repeat(pauses[-1])):
             await asyncio.sleep(pause)
@@ -720,12 +720,18 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         missed: an order filled or cancelled meanwhile would otherwise stay open until the next status poll."""
         await self._update_orders_fills(list(self._order_tracker.all_fillable_orders.values()))
         for trading_pair, orders in _by_trading_pair(list(self._order_tracker.active_orders.values())).items():
-            try:
-                found = await self._exchange_orders(self._market(trading_pair).market_id, orders)
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:
-                self.logger().warning(f"Could not read {trading_pair} order states from Lighter: {e}")
+            for pause in CONSTANTS.ORDER_LOOKUP_PAUSES:
+                try:
+                    found = await self._exchange_orders(self._market(trading_pair).market_id, orders)
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception as e:
+                    self.logger().debug(f"Could not read {trading_pair} order states from Lighter ({e}); asking again "
+                                        f"in {pause} s.")
+                    await asyncio.sleep(pause)
+            else:
+                self.logger().warning(f"Could not read {trading_pair} order states from Lighter; the status poll will.")
                 continue
             # An order not found proves nothing here (it may not be listed yet): the status poll decides those.
             for order in orders:

@@ -372,7 +372,7 @@ class LighterPerpetualEndToEndTest(unittest.IsolatedAsyncioTestCase):
         derivative = "hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_derivative"
         self.ex.faults.add(f"tx:{CONSTANTS.TX_TYPE_CREATE_ORDER}", timeout_ms=1)  # every send lost, never executed
         with patch(f"{transactions}.SEND_TIMEOUT", 0.3), patch(f"{transactions}.BUSY_BACKOFF", (0.01,) * 5), \
-                patch(f"{derivative}.CONSTANTS.UNKNOWN_ORDER_LOOKUP_PAUSES", (0.2,)), \
+                patch(f"{derivative}.CONSTANTS.ORDER_LOOKUP_PAUSES", (0.2,)), \
                 patch(f"{derivative}.CONSTANTS.ORDER_INDEX_DELAY", 0.5):
             in_doubt = self.submit(True, "0.1", "2460")
             await self.until(lambda: in_doubt in self.connector.in_flight_orders
