@@ -50,10 +50,13 @@ class LegRepairTest(unittest.TestCase):
                                              f"repaired within 6 s."), "the flatten", 30)
             await run.until(lambda: run.positions() == (0, 0) and len(run.ledger()) == 2, "the flat account")
             self.assertTrue(run.said("The extended_perpetual price"), run.decisions())
-            # The flattened pair's ledger row: the Lighter short alone, its fees counted.
+            # The flattened pair's ledger row: the Lighter short alone, opened and closed.
             flattened = run.ledger()[1]
-            self.assertEqual(("", "lighter_perpetual ETH-USDC"), (flattened["long"], flattened["short"]))
-            self.assertGreater(Decimal(flattened["fees"]), 0)
+            self.assertEqual(("", "lighter_perpetual ETH-USDC", AMOUNT),
+                             (flattened["long"], flattened["short"], Decimal(flattened["amount"])))
+            self.assertTrue(flattened["short_exit"])
+            price, funding, fees = (Decimal(flattened[key]) for key in ("price_pnl", "funding", "fees"))
+            self.assertEqual(price + funding - fees, Decimal(flattened["net"]))
         self.assertEqual(0, run.stop_code)
 
 
