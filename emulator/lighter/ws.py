@@ -7,7 +7,8 @@ import asyncio
 import json
 import time
 import uuid
-from collections import deque
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
 from typing import Callable, Deque, Dict, List, Optional, Set
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -31,6 +32,62 @@ REFUSAL_CLOSE_CODE = WSCloseCode.TRY_AGAIN_LATER
 _CLOSE = object()
 
 
+# Per-IP WebSocket limits, from Lighter's rate-limits page (test/fixtures/lighter_rate_limits.txt): connections,
+# new connections a minute, client messages a minute (jsonapi/sendtx and sendtxbatch excluded), subscriptions a
+# connection. Codes and messages are the venue's (23000-23003). Inferred, since the page does not say: the minute is
+# a sliding 60 s window; a connection over a per-IP limit gets the error frame and is closed; a subscription over the
+# per-connection limit is refused with the error and the connection stays. The 50 in-flight messages are not modeled
+# (every frame is answered as it is handled).
+TOO_MANY_REQUESTS_FRAME = (23000, "Too Many Requests!")
+TOO_MANY_SUBSCRIPTIONS = (23001, "Too Many Subscriptions!")
+TOO_MANY_CONNECTIONS = (23003, "Too Many Connections!")
+UNCOUNTED_FRAMES = ("jsonapi/sendtx", "jsonapi/sendtxbatch")
+
+
+@dataclass
+class WsIpLimits:
+    """Counts per client IP; `enabled = False` turns enforcement off, `disconnects` lists (ip, reason) of closes."""
+    connections: int = 200
+    new_connections_per_minute: int = 80
+    messages_per_minute: int = 200
+    subscriptions_per_connection: int = 500
+    enabled: bool = True
+    window_s: float = 60.0
+    disconnects: List[tuple] = field(default_factory=list)
+    _open: Dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    _opened: Dict[str, Deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    _messages: Dict[str, Deque[float]] = field(default_factory=lambda: defaultdict(deque))
+
+    def _count(self, times: Deque[float]) -> int:
+        now = time.monotonic()
+        while times and times[0] <= now - self.window_s:
+            times.popleft()
+        times.append(now)
+        return len(times)
+
+    def connect(self, ip: str) -> Optional[str]:
+        """Counts a new connection; a refusal's reason when it is over a limit (it is then not counted as open)."""
+        opened = self._count(self._opened[ip])
+        if not self.enabled:
+            self._open[ip] += 1
+            return None
+        if self._open[ip] >= self.connections:
+            return f"{self.connections} open connections"
+        if opened > self.new_connections_per_minute:
+            return f"{self.new_connections_per_minute} new connections a minute"
+        self._open[ip] += 1
+        return None
+
+    def disconnect(self, ip: str):
+        self._open[ip] = max(0, self._open[ip] - 1)
+
+    def message(self, ip: str, kind) -> bool:
+        """Counts a client frame; False when it is over the per-IP message limit."""
+        if kind in UNCOUNTED_FRAMES:
+            return True
+        return self._count(self._messages[ip]) <= self.messages_per_minute or not self.enabled
+
+
 def dumps(payload: dict) -> str:
     return json.dumps(payload, separators=(",", ":"))
 
@@ -41,10 +98,11 @@ def error_frame(code: int, message: str) -> str:
 
 class Connection:
     __slots__ = ("ws", "queue", "wakeup", "inbox", "channels", "last_recv", "last_ping", "closed", "writer",
-                 "reader")
+                 "reader", "ip")
 
-    def __init__(self, ws: web.WebSocketResponse):
+    def __init__(self, ws: web.WebSocketResponse, ip: str = ""):
         self.ws = ws
+        self.ip = ip
         self.queue: Deque[str] = deque()
         self.wakeup = asyncio.Event()
         # Client frames with the time each is due, handled in arrival order (see WsHub.latency_ms).
@@ -94,6 +152,7 @@ class WsHub:
         self.latency_ms = 0
         self.connections: Set[Connection] = set()
         self.channels: Dict[str, Set[Connection]] = {}
+        self.limits = WsIpLimits()
         self._snapshots: Dict[str, Callable[[str, str], dict]] = {
             "order_book": self._book_snapshot,
             "trade": self._trade_snapshot,
@@ -112,7 +171,14 @@ class WsHub:
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES)
         await ws.prepare(request)
-        conn = Connection(ws)
+        ip = request.remote or ""
+        refused = self.limits.connect(ip)
+        if refused is not None:
+            self.limits.disconnects.append((ip, refused))
+            await ws.send_str(error_frame(*TOO_MANY_CONNECTIONS))
+            await ws.close(code=REFUSAL_CLOSE_CODE)
+            return ws
+        conn = Connection(ws, ip)
         self.connections.add(conn)
         conn.writer = asyncio.create_task(conn.run_writer())
         conn.reader = asyncio.create_task(self._handle_frames(conn))
@@ -137,6 +203,7 @@ class WsHub:
             await self._on_frame(conn, text)
 
     def _drop(self, conn: Connection):
+        self.limits.disconnect(conn.ip)
         conn.closed = True
         conn.wakeup.set()
         self.connections.discard(conn)
@@ -180,6 +247,11 @@ class WsHub:
             return
         kind = frame.get("type")
         self._record(kind, frame)
+        if not self.limits.message(conn.ip, kind):
+            self.limits.disconnects.append((conn.ip, f"{self.limits.messages_per_minute} messages a minute"))
+            conn.send(error_frame(*TOO_MANY_REQUESTS_FRAME))
+            conn.close_after_sent()
+            return
         if kind == "subscribe":
             self._subscribe(conn, frame)
         elif kind == "unsubscribe":
@@ -204,6 +276,9 @@ class WsHub:
             conn.send(error_frame(C.INVALID_CHANNEL, "Invalid Channel:  (marketId)"))
             return
         key = f"{name}:{arg}"
+        if self.limits.enabled and len(conn.channels) >= self.limits.subscriptions_per_connection:
+            conn.send(error_frame(*TOO_MANY_SUBSCRIPTIONS))
+            return
         if key in conn.channels:
             conn.send(error_frame(C.ALREADY_SUBSCRIBED, f"Already Subscribed to : {key}"))
             return

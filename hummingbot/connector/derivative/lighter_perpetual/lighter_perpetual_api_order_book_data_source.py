@@ -8,6 +8,7 @@ from hummingbot.connector.derivative.lighter_perpetual import (
     lighter_perpetual_parsers as parsers,
     lighter_perpetual_web_utils as web_utils,
 )
+from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_ws_pacer import pacer_for
 from hummingbot.core.data_type.common import TradeType
 from hummingbot.core.data_type.funding_info import FundingInfo, FundingInfoUpdate
 from hummingbot.core.data_type.order_book_message import OrderBookMessage, OrderBookMessageType
@@ -21,11 +22,21 @@ if TYPE_CHECKING:
         LighterPerpetualDerivative,
     )
 
+# How long a start-up read waits for the stream (a book's snapshot, market_stats) before asking REST instead.
+STREAM_WAIT_SECONDS = 20.0
+MARKET_STATS_ALL = f"{CONSTANTS.WS_MARKET_STATS_CHANNEL}/all"
+
 
 class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
     """Books come from the WebSocket: a snapshot, then updates applied only while each update's begin_nonce equals
     the previous message's nonce. On a gap the market is resubscribed for a fresh snapshot instead of applying a
-    diff onto a book that already missed one."""
+    diff onto a book that already missed one.
+
+    Many markets on one connection: one market_stats/all subscription serves every market's prices and funding, and
+    each market adds its order_book and trade channels. Every message leaves through the per-IP pacer (Lighter allows
+    200 client messages a minute), books first, trades after, from a task of their own so that snapshots are read
+    while the rest is still being paced. Start-up reads (the first book, the funding info) wait for the stream instead
+    of one REST request per market."""
 
     def __init__(self, trading_pairs: List[str], connector: "LighterPerpetualDerivative",
                  api_factory: WebAssistantsFactory, domain: str = CONSTANTS.DEFAULT_DOMAIN):
@@ -35,6 +46,10 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
         self._domain = domain
         self._last_nonce: Dict[int, Optional[int]] = {}
         self._market_stats: Dict[int, parsers.MarketStats] = {}
+        self._market_stats_seen = asyncio.Event()
+        self._stream_snapshots: Dict[int, Dict[str, Any]] = {}
+        self._snapshot_seen: Dict[int, asyncio.Event] = {}
+        self._subscribing: Optional[asyncio.Task] = None
         self.gap_count = 0
 
     async def _market_id(self, trading_pair: str) -> int:
@@ -57,10 +72,24 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
             prices.update(await self._connector.get_last_traded_prices(trading_pairs=missing))
         return prices
 
+    def _snapshot_event(self, market_id: int) -> asyncio.Event:
+        event = self._snapshot_seen.get(market_id)
+        if event is None:
+            event = self._snapshot_seen[market_id] = asyncio.Event()
+        return event
+
     async def _order_book_snapshot(self, trading_pair: str) -> OrderBookMessage:
-        """The REST book lists individual orders; it is summed into price levels. It only seeds the book: the
-        WebSocket snapshot that follows the subscription replaces it."""
+        """The stream's snapshot of the market once it came (Hummingbot asks for every market's first book one by
+        one); else the REST book, which lists individual orders summed into price levels. A REST book only seeds the
+        book: the stream's snapshot that follows the subscription replaces it."""
         market_id = await self._market_id(trading_pair)
+        try:
+            await asyncio.wait_for(self._snapshot_event(market_id).wait(), STREAM_WAIT_SECONDS)
+        except asyncio.TimeoutError:
+            self.logger().info(f"No {trading_pair} book from the stream yet; reading it over REST.")
+        streamed = self._stream_snapshots.pop(market_id, None)
+        if streamed is not None:
+            return await self._book_message(streamed, OrderBookMessageType.SNAPSHOT)
         response = await self._connector._api_get(
             path_url=CONSTANTS.ORDER_BOOK_ORDERS_PATH, params={"market_id": market_id, "limit": 250},
             limit_id=CONSTANTS.ORDER_BOOK_ORDERS_PATH)
@@ -73,6 +102,11 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
 
     async def get_funding_info(self, trading_pair: str) -> FundingInfo:
         market_id = await self._market_id(trading_pair)
+        if market_id not in self._market_stats:
+            try:
+                await asyncio.wait_for(self._market_stats_seen.wait(), STREAM_WAIT_SECONDS)
+            except asyncio.TimeoutError:
+                pass
         stats = self._market_stats.get(market_id)
         if stats is not None:
             return self._funding_info(trading_pair, stats)
@@ -103,25 +137,43 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
         return ws
 
     def _channels(self, market_id: int) -> List[str]:
-        return [f"{CONSTANTS.WS_ORDER_BOOK_CHANNEL}/{market_id}", f"{CONSTANTS.WS_TRADE_CHANNEL}/{market_id}",
-                f"{CONSTANTS.WS_MARKET_STATS_CHANNEL}/{market_id}"]
+        return [f"{CONSTANTS.WS_ORDER_BOOK_CHANNEL}/{market_id}", f"{CONSTANTS.WS_TRADE_CHANNEL}/{market_id}"]
 
     async def _send(self, ws: WSAssistant, kind: str, channels: List[str]):
+        pacer = pacer_for(web_utils.wss_url(self._domain))
         for channel in channels:
+            await pacer.wait()
             await ws.send(WSJSONRequest(payload={"type": kind, "channel": channel}))
 
     async def _subscribe_channels(self, ws: WSAssistant):
+        """Starts the paced subscriptions; the stream is read meanwhile."""
+        market_ids = [await self._market_id(trading_pair) for trading_pair in self._trading_pairs]
+        for market_id in market_ids:
+            self._last_nonce[market_id] = None
+        self._cancel_subscribing()
+        self._subscribing = asyncio.get_running_loop().create_task(self._send_subscriptions(ws, market_ids))
+
+    async def _send_subscriptions(self, ws: WSAssistant, market_ids: List[int]):
         try:
-            for trading_pair in self._trading_pairs:
-                market_id = await self._market_id(trading_pair)
-                self._last_nonce[market_id] = None
-                await self._send(ws, "subscribe", self._channels(market_id))
-            self.logger().info("Subscribed to public order book, trade and market stats channels...")
+            await self._send(ws, "subscribe", [MARKET_STATS_ALL])
+            await self._send(ws, "subscribe", [f"{CONSTANTS.WS_ORDER_BOOK_CHANNEL}/{m}" for m in market_ids])
+            await self._send(ws, "subscribe", [f"{CONSTANTS.WS_TRADE_CHANNEL}/{m}" for m in market_ids])
+            self.logger().info(f"Subscribed to market stats and to the order book and trade channels of "
+                               f"{len(market_ids)} markets.")
         except asyncio.CancelledError:
             raise
         except Exception:
-            self.logger().error("Unexpected error occurred subscribing to order book data streams.")
-            raise
+            # The stream's reader sees the broken connection and reconnects, which subscribes again.
+            self.logger().warning("Unexpected error subscribing to order book data streams.", exc_info=True)
+
+    def _cancel_subscribing(self):
+        if self._subscribing is not None and not self._subscribing.done():
+            self._subscribing.cancel()
+        self._subscribing = None
+
+    async def _on_order_stream_interruption(self, websocket_assistant: Optional[WSAssistant] = None):
+        self._cancel_subscribing()
+        await super()._on_order_stream_interruption(websocket_assistant)
 
     async def subscribe_to_trading_pair(self, trading_pair: str) -> bool:
         if self._ws_assistant is None:
@@ -132,7 +184,7 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
             self._last_nonce[market_id] = None
             await self._send(self._ws_assistant, "subscribe", self._channels(market_id))
             self.add_trading_pair(trading_pair)
-            self.logger().info(f"Subscribed to {trading_pair} order book, trade and market stats channels.")
+            self.logger().info(f"Subscribed to {trading_pair} order book and trade channels.")
             return True
         except asyncio.CancelledError:
             raise
@@ -201,6 +253,10 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
         nonce = book.get("nonce")
         if data["type"].startswith("subscribed"):
             self._last_nonce[market_id] = nonce
+            seen = self._snapshot_event(market_id)
+            if not seen.is_set():  # kept for the first book only; later snapshots go straight to the tracker
+                self._stream_snapshots[market_id] = data
+                seen.set()
             return True
         previous = self._last_nonce.get(market_id)
         begin_nonce = book.get("begin_nonce")
@@ -243,9 +299,18 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
             }, timestamp=trade.timestamp))
 
     async def _parse_funding_info_message(self, raw_message: Dict[str, Any], message_queue: asyncio.Queue):
+        tracked = set(self._trading_pairs)
         for stats in parsers.parse_market_stats(raw_message, now=self._time()):
             self._market_stats[stats.market_id] = stats
+            self._market_stats_seen.set()
+            # market_stats/all lists every market: only tracked ones are Hummingbot's business.
+            try:
+                trading_pair = await self._trading_pair(stats.market_id)
+            except KeyError:
+                continue  # a market the connector does not trade (inactive)
+            if trading_pair not in tracked:
+                continue
             message_queue.put_nowait(FundingInfoUpdate(
-                trading_pair=await self._trading_pair(stats.market_id), index_price=stats.index_price,
+                trading_pair=trading_pair, index_price=stats.index_price,
                 mark_price=stats.mark_price, next_funding_utc_timestamp=int(stats.next_funding_timestamp),
                 rate=stats.funding_rate))

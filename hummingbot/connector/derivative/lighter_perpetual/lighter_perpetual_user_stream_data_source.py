@@ -5,6 +5,7 @@ from hummingbot.connector.derivative.lighter_perpetual import (
     lighter_perpetual_constants as CONSTANTS,
     lighter_perpetual_web_utils as web_utils,
 )
+from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_ws_pacer import pacer_for
 from hummingbot.core.data_type.user_stream_tracker_data_source import UserStreamTrackerDataSource
 from hummingbot.core.web_assistant.connections.data_types import WSJSONRequest
 from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFactory
@@ -48,7 +49,10 @@ class LighterPerpetualUserStreamDataSource(UserStreamTrackerDataSource):
         try:
             token = await self._transactions.auth_token()
             account = self._transactions.account_index
+            # Paced with the order book stream's subscriptions: Lighter counts messages per IP.
+            pacer = pacer_for(web_utils.wss_url(self._domain))
             for channel in PRIVATE_CHANNELS:
+                await pacer.wait()
                 await websocket_assistant.send(WSJSONRequest(
                     payload={"type": "subscribe", "channel": f"{channel}/{account}", "auth": token}))
             self.logger().info("Subscribed to private account channels...")

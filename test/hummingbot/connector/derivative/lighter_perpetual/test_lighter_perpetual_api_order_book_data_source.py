@@ -9,6 +9,7 @@ from unittest.mock import AsyncMock, patch
 from aioresponses import aioresponses
 
 from hummingbot.connector.derivative.lighter_perpetual import (
+    lighter_perpetual_api_order_book_data_source as module,
     lighter_perpetual_constants as CONSTANTS,
     lighter_perpetual_web_utils as web_utils,
 )
@@ -70,11 +71,14 @@ class LighterPerpetualAPIOrderBookDataSourceTests(unittest.IsolatedAsyncioTestCa
         return any(r.levelname == level and r.getMessage().startswith(start) for r in self.log_records)
 
     async def listen(self, ws_connect_mock: AsyncMock, messages: List[Dict[str, Any]]) -> AsyncMock:
+        """Connects, lets the paced subscriptions go out, then delivers `messages`."""
         ws = self.mocking_assistant.create_websocket_mock()
         ws_connect_mock.return_value = ws
+        self.listening_task = asyncio.get_running_loop().create_task(self.data_source.listen_for_subscriptions())
+        while self.data_source._subscribing is None or not self.data_source._subscribing.done():
+            await asyncio.sleep(0.01)
         for message in messages:
             self.mocking_assistant.add_websocket_aiohttp_message(ws, json.dumps(message))
-        self.listening_task = asyncio.get_running_loop().create_task(self.data_source.listen_for_subscriptions())
         await self.mocking_assistant.run_until_all_aiohttp_messages_delivered(ws)
         # Let the last delivered message be processed.
         await asyncio.sleep(0)
@@ -88,14 +92,15 @@ class LighterPerpetualAPIOrderBookDataSourceTests(unittest.IsolatedAsyncioTestCa
         return [queue.get_nowait() for _ in range(queue.qsize())]
 
     @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
-    async def test_subscribes_to_book_trades_and_market_stats_of_each_pair(self, ws_connect_mock):
+    async def test_subscribes_to_all_market_stats_then_books_then_trades(self, ws_connect_mock):
         ws = await self.listen(ws_connect_mock, [payloads.WS_CONNECTED])
 
-        self.assertEqual([{"type": "subscribe", "channel": "order_book/0"},
-                          {"type": "subscribe", "channel": "trade/0"},
-                          {"type": "subscribe", "channel": "market_stats/0"}], self.sent(ws))
+        self.assertEqual([{"type": "subscribe", "channel": "market_stats/all"},
+                          {"type": "subscribe", "channel": "order_book/0"},
+                          {"type": "subscribe", "channel": "trade/0"}], self.sent(ws))
         self.assertEqual(web_utils.wss_url(), ws_connect_mock.call_args.args[0])
-        self.assertTrue(self.is_logged("INFO", "Subscribed to public order book, trade and market stats channels"))
+        self.assertTrue(self.is_logged("INFO", "Subscribed to market stats and to the order book and trade channels "
+                                               "of 1 markets"))
 
     @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
     async def test_snapshot_then_contiguous_update_are_routed_and_parsed(self, ws_connect_mock):
@@ -228,6 +233,7 @@ class LighterPerpetualAPIOrderBookDataSourceTests(unittest.IsolatedAsyncioTestCa
         ws = await self.listen(ws_connect_mock, [payloads.WS_PING, already_subscribed])
 
         self.assertEqual({"type": "pong"}, self.sent(ws)[-1])
+        self.assertEqual(4, len(self.sent(ws)))
         self.assertTrue(self.is_logged("WARNING", "Lighter WebSocket error: {'code': 30003"))
         self.assertFalse(self.listening_task.done())
 
@@ -239,7 +245,7 @@ class LighterPerpetualAPIOrderBookDataSourceTests(unittest.IsolatedAsyncioTestCa
         self.assertTrue(await self.data_source.subscribe_to_trading_pair(TRADING_PAIR))
         self.assertTrue(await self.data_source.unsubscribe_from_trading_pair(TRADING_PAIR))
 
-        channels = ["order_book/0", "trade/0", "market_stats/0"]
+        channels = ["order_book/0", "trade/0"]
         self.assertEqual([{"type": "subscribe", "channel": c} for c in channels]
                          + [{"type": "unsubscribe", "channel": c} for c in channels], self.sent(ws)[3:])
         self.assertNotIn(TRADING_PAIR, self.data_source._trading_pairs)
@@ -259,6 +265,36 @@ class LighterPerpetualAPIOrderBookDataSourceTests(unittest.IsolatedAsyncioTestCa
                           {"type": "subscribe", "channel": "order_book/0"}], self.sent(ws)[3:])
         self.assertIsNone(self.data_source._last_nonce[0])
 
+    @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
+    async def test_first_book_and_funding_info_come_from_the_stream_without_rest(self, ws_connect_mock):
+        stats = payloads.fresh(payloads.WS_MARKET_STATS_ALL_LIVE)
+        stats["market_stats"]["0"] = dict(stats["market_stats"]["24"], market_id=0)
+        await self.listen(ws_connect_mock, [payloads.WS_BOOK_SNAPSHOT, stats])
+        for kind in (self.data_source._funding_info_messages_queue_key,):
+            for raw in self.queued(kind):
+                await self.data_source._parse_funding_info_message(raw, asyncio.Queue())
+
+        with aioresponses() as mock_api:
+            book = await asyncio.wait_for(self.data_source._order_book_snapshot(TRADING_PAIR), 1)
+            info = await asyncio.wait_for(self.data_source.get_funding_info(TRADING_PAIR), 1)
+
+        self.assertEqual((OrderBookMessageType.SNAPSHOT, SNAPSHOT_NONCE), (book.type, book.update_id))
+        self.assertEqual([2000.0], [bid.price for bid in book.bids])
+        self.assertEqual(Decimal("43.6030"), info.mark_price)
+        self.assertEqual({}, dict(mock_api.requests))
+
+    async def test_all_market_stats_update_only_tracked_pairs(self):
+        stats = payloads.fresh(payloads.WS_MARKET_STATS_ALL_LIVE)
+        stats["market_stats"]["0"] = dict(stats["market_stats"]["24"], market_id=0)
+        output = asyncio.Queue()
+
+        await self.data_source._parse_funding_info_message(stats, output)
+
+        (update,) = [output.get_nowait() for _ in range(output.qsize())]
+        self.assertEqual(TRADING_PAIR, update.trading_pair)
+        self.assertEqual({0, 24}, set(self.data_source._market_stats))
+
+    @patch.object(module, "STREAM_WAIT_SECONDS", 0.01)
     @aioresponses()
     async def test_rest_snapshot_sums_orders_into_levels(self, mock_api):
         orders = payloads.fresh(payloads.ORDER_BOOK_ORDERS)
@@ -273,6 +309,7 @@ class LighterPerpetualAPIOrderBookDataSourceTests(unittest.IsolatedAsyncioTestCa
         (request,) = mock_api.requests.values()
         self.assertEqual({"market_id": 0, "limit": 250}, request[0].kwargs["params"])
 
+    @patch.object(module, "STREAM_WAIT_SECONDS", 0.01)
     @aioresponses()
     async def test_rest_funding_info_uses_lighters_rate_and_the_last_trade_price(self, mock_api):
         mock_api.get(url_pattern(CONSTANTS.FUNDING_RATES_PATH), body=json.dumps(payloads.FUNDING_RATES))
