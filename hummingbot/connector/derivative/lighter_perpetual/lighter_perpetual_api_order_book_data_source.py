@@ -50,6 +50,7 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
         self._stream_snapshots: Dict[int, Dict[str, Any]] = {}
         self._snapshot_seen: Dict[int, asyncio.Event] = {}
         self._subscribing: Optional[asyncio.Task] = None
+        self._streaming = False
         self.gap_count = 0
 
     async def _market_id(self, trading_pair: str) -> int:
@@ -84,7 +85,8 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
         book: the stream's snapshot that follows the subscription replaces it."""
         market_id = await self._market_id(trading_pair)
         try:
-            await asyncio.wait_for(self._snapshot_event(market_id).wait(), STREAM_WAIT_SECONDS)
+            if self._streaming:
+                await asyncio.wait_for(self._snapshot_event(market_id).wait(), STREAM_WAIT_SECONDS)
         except asyncio.TimeoutError:
             self.logger().info(f"No {trading_pair} book from the stream yet; reading it over REST.")
         streamed = self._stream_snapshots.pop(market_id, None)
@@ -102,7 +104,7 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
 
     async def get_funding_info(self, trading_pair: str) -> FundingInfo:
         market_id = await self._market_id(trading_pair)
-        if market_id not in self._market_stats:
+        if market_id not in self._market_stats and self._streaming:
             try:
                 await asyncio.wait_for(self._market_stats_seen.wait(), STREAM_WAIT_SECONDS)
             except asyncio.TimeoutError:
@@ -130,6 +132,14 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
     def _funding_info(trading_pair: str, stats: parsers.MarketStats) -> FundingInfo:
         return FundingInfo(trading_pair=trading_pair, index_price=stats.index_price, mark_price=stats.mark_price,
                            next_funding_utc_timestamp=int(stats.next_funding_timestamp), rate=stats.funding_rate)
+
+    async def listen_for_subscriptions(self):
+        # From here on, start-up reads wait for the stream.
+        self._streaming = True
+        try:
+            await super().listen_for_subscriptions()
+        finally:
+            self._streaming = False
 
     async def _connected_websocket_assistant(self) -> WSAssistant:
         ws: WSAssistant = await self._api_factory.get_ws_assistant()

@@ -904,6 +904,35 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
             return False, str(e)
         return True, ""
 
+    async def _update_all_funding_payments(self, fire_event_on_new: bool):
+        """One positionFunding read for every market instead of Hummingbot's one per pair (on all ~130 markets that
+        would be 130 requests every 2-minute poll, twice a Standard account's 60 a minute). The newest 100 payments
+        cover the last round of every market with a position."""
+        try:
+            response = await self._api_get(
+                path_url=CONSTANTS.POSITION_FUNDING_PATH, is_auth_required=True,
+                limit_id=CONSTANTS.POSITION_FUNDING_PATH, params={"account_index": self._account_index, "limit": 100})
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            self.logger().warning(f"Could not read Lighter's funding payments ({_request_failure(e)}); "
+                                  f"trying again at the next poll.")
+            return
+        latest: Dict[int, parsers.FundingPayment] = {}
+        for payment in parsers.parse_position_funding(response):
+            if payment.market_id not in latest or payment.timestamp > latest[payment.market_id].timestamp:
+                latest[payment.market_id] = payment
+        for trading_pair in self.trading_pairs:
+            try:
+                payment = latest.get(int(await self.exchange_symbol_associated_to_pair(trading_pair)))
+            except KeyError:
+                continue  # markets not loaded yet: the next poll
+            if payment is None:
+                self._emit_funding_payment_event(trading_pair, 0, Decimal(-1), Decimal(-1), fire_event_on_new)
+            else:
+                self._emit_funding_payment_event(trading_pair, payment.timestamp, payment.rate, payment.amount,
+                                                 fire_event_on_new)
+
     async def _fetch_last_fee_payment(self, trading_pair: str) -> Tuple[float, Decimal, Decimal]:
         market_id = await self.exchange_symbol_associated_to_pair(trading_pair)
         response = await self._api_get(
