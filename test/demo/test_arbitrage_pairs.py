@@ -26,7 +26,7 @@ class TwoPairsTest(unittest.TestCase):
                 run.quote(ETH[0], lighter_mid=ETH[3] * DEARER)
                 run.quote(BTC[0], lighter_mid=BTC[3] * DEARER)
                 await run.until(lambda: run.positions(ETH) == (-ETH_AMOUNT, ETH_AMOUNT)
-                                and run.positions(BTC) == (-BTC_AMOUNT, BTC_AMOUNT), "both pairs", 45)
+                                and run.positions(BTC) == (-BTC_AMOUNT, BTC_AMOUNT), "both pairs", 70)
                 run.quote(ETH[0], lighter_mid=ETH[3])
                 run.quote(BTC[0], lighter_mid=BTC[3])
                 await run.until(lambda: run.positions(ETH) == (0, 0) and run.positions(BTC) == (0, 0), "both closes")
@@ -49,7 +49,7 @@ class TwoPairsTest(unittest.TestCase):
             async with ArbitrageRun(self, config, markets=(ETH, BTC)) as run:
                 run.quote(ETH[0], lighter_mid=ETH[3] * DEARER)
                 run.quote(BTC[0], lighter_mid=BTC[3] * DEARER)
-                await run.until(lambda: run.positions(ETH) == (-ETH_AMOUNT, ETH_AMOUNT), "the ETH pair", 45)
+                await run.until(lambda: run.positions(ETH) == (-ETH_AMOUNT, ETH_AMOUNT), "the ETH pair", 70)
                 await run.until(lambda: run.said("Not opening a pair on BTC-USDC/BTC-USD"), "the refusal")
                 await asyncio.sleep(3)
                 self.assertEqual((0, 0), run.positions(BTC))
