@@ -51,13 +51,19 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
         self._snapshot_seen: Dict[int, asyncio.Event] = {}
         self._subscribing: Optional[asyncio.Task] = None
         self._streaming = False
+        self._pairs_by_id: Dict[int, str] = {}
         self.gap_count = 0
 
     async def _market_id(self, trading_pair: str) -> int:
         return int(await self._connector.exchange_symbol_associated_to_pair(trading_pair=trading_pair))
 
     async def _trading_pair(self, market_id: int) -> str:
-        return await self._connector.trading_pair_associated_to_exchange_symbol(symbol=str(market_id))
+        # Every book update asks: a market id names the same pair for the connector's life, so it is cached.
+        trading_pair = self._pairs_by_id.get(market_id)
+        if trading_pair is None:
+            trading_pair = await self._connector.trading_pair_associated_to_exchange_symbol(symbol=str(market_id))
+            self._pairs_by_id[market_id] = trading_pair
+        return trading_pair
 
     async def get_last_traded_prices(self, trading_pairs: List[str], domain: Optional[str] = None) -> Dict[str, float]:
         """Hummingbot asks every 5 s in a quiet market; market_stats carries the price, so REST is only the fallback
@@ -254,6 +260,9 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
             if channel in (self._snapshot_messages_queue_key, self._diff_messages_queue_key):
                 if not await self._in_sequence(data, websocket_assistant):
                     continue
+            elif channel == self._funding_info_messages_queue_key:
+                # Kept at once: Hummingbot reads the funding info of every pair before it drains this queue.
+                self._store_market_stats(data)
             if channel:
                 self._message_queue[channel].put_nowait(data)
 
@@ -308,11 +317,17 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
                 "amount": trade.amount,
             }, timestamp=trade.timestamp))
 
+    def _store_market_stats(self, raw_message: Dict[str, Any]) -> List[parsers.MarketStats]:
+        parsed = parsers.parse_market_stats(raw_message, now=self._time())
+        for stats in parsed:
+            self._market_stats[stats.market_id] = stats
+        if parsed:
+            self._market_stats_seen.set()
+        return parsed
+
     async def _parse_funding_info_message(self, raw_message: Dict[str, Any], message_queue: asyncio.Queue):
         tracked = set(self._trading_pairs)
-        for stats in parsers.parse_market_stats(raw_message, now=self._time()):
-            self._market_stats[stats.market_id] = stats
-            self._market_stats_seen.set()
+        for stats in self._store_market_stats(raw_message):
             # market_stats/all lists every market: only tracked ones are Hummingbot's business.
             try:
                 trading_pair = await self._trading_pair(stats.market_id)

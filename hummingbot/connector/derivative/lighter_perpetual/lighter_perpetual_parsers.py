@@ -7,7 +7,7 @@ rates in millionths; REST lists positions while WebSocket frames key them by mar
 """
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
-from typing import Any, Container, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Container, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple
 
 from hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_constants as CONSTANTS
 from hummingbot.core.data_type.in_flight_order import OrderState
@@ -103,8 +103,8 @@ def aggregate_orders(orders: Iterable[Dict[str, Any]]) -> List[Tuple[float, floa
     return [(float(price), float(size)) for price, size in sizes.items() if size > 0]
 
 
-@dataclass(frozen=True)
-class BookMessage:
+class BookMessage(NamedTuple):
+    """A tuple, not a dataclass: one is built for every book update, tens of thousands a second on many markets."""
     market_id: int
     is_snapshot: bool
     bids: List[Tuple[float, float]]
