@@ -61,7 +61,14 @@ bench: develop
 	$(PY) bench/bench_lighter_connector.py || status=1; \
 	$(PY) bench/bench_lighter_connector.py --orders 100 || status=1; \
 	$(PY) bench/bench_extended_connector.py || status=1; \
+	$(PY) bench/bench_scale.py $(BENCH_SCALE_ARGS) || status=1; \
 	exit $$status
+
+# One Lighter connector (ours and upstream) on 1, 20 and all 129 markets against Lighter's limits; the idle window is
+# 60 s here (the issue's 5 minutes: `make bench-scale BENCH_SCALE_ARGS="--idle-s 300"`).
+.PHONY: bench-scale
+bench-scale: develop
+	$(PY) bench/bench_scale.py $(BENCH_SCALE_ARGS)
 
 # 500 randomized orders x 2 seeds per exchange with every emulator fault on, then the invariants against the
 # exchange's truth (exit 1 if any fails); `make soak SOAK_ARGS="--orders 200 --seeds 1"`. Its short version runs

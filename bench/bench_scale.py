@@ -1,0 +1,328 @@
+"""One Lighter connector on 1, 20 and every market of the emulator (Lighter's 130 mainnet markets, 129 active): ours
+and Hummingbot's own, side by side.
+
+    python bench/bench_scale.py [--idle-s 60] [--flood 200000] [--sizes 1,20,all] [--only ours] [--timeout 420]
+
+Per run: seconds to `ready`; REST requests and their weight, and WebSocket messages, spent reaching ready; REST
+requests a minute and WebSocket messages a minute while idle over --idle-s seconds (the issue asks for 5 minutes:
+--idle-s 300; `make bench` uses 60 s, so a 2-minute poll may fall outside the window); the emulator's refusals under
+Lighter's per-IP WebSocket limits (200 client messages a minute, transactions not counted; 200 connections, 80 new a
+minute, 500 subscriptions a connection); resident memory; and, for ours, book updates applied a second under a
+synthetic flood across the tracked markets (text frame -> JSON -> sequence check -> Hummingbot order book, in this
+process only, CPU-bound). Lighter's Standard account allows 60 REST requests a minute (unweighted); weights shown are
+the Premium table's (300 unless listed). Each connector runs in a child process, driven by a 1 s clock like
+Hummingbot's. Upstream is the copy the installer kept aside; run `make develop` first.
+
+Hummingbot itself forces per-pair work at start: its OrderBookTracker initializes the books one pair at a time with a
+1 s pause between them, so `ready` on N markets takes at least N seconds whatever the connector does.
+"""
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import secrets
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.bench_lighter_connector import upstream_dir  # noqa: E402
+from emulator.lighter import LighterEmulator  # noqa: E402
+from emulator.lighter.mainnet_markets import mainnet_markets  # noqa: E402
+from emulator.lighter.ws import UNCOUNTED_FRAMES, WsIpLimits  # noqa: E402
+
+RESULT_PREFIX = "SCALE-RESULT "
+STANDARD_REQUESTS_PER_MINUTE = 60
+PREMIUM_WEIGHTS = {"/api/v1/sendTx": 6, "/api/v1/sendTxBatch": 6, "/api/v1/nextNonce": 6,
+                   "/api/v1/accountInactiveOrders": 100, "/api/v1/trades": 600, "/api/v1/recentTrades": 600}
+MIN_FLOOD_RATE = 50_000
+
+
+def build_connector(impl: str, pairs, rest_url: str, ws_url: str, account: int, key_index: int, private_key: str,
+                    l1_address: str):
+    """As bench_lighter_connector's, on the run's pairs, on a Standard account."""
+    if impl == "upstream":
+        import hummingbot.connector.derivative.lighter_perpetual as package
+        package.__path__[:] = [str(upstream_dir())]
+        # Ours' package __init__ may have imported some of ours' modules (candles registration): upstream's replace
+        # them.
+        for name in [name for name in sys.modules if name.startswith(package.__name__ + ".")]:
+            del sys.modules[name]
+        from hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_constants as constants
+        constants.MAINNET_BASE_URL, constants.MAINNET_WS_URL = rest_url, ws_url
+        from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_derivative import (
+            LighterPerpetualDerivative,
+        )
+        return LighterPerpetualDerivative(
+            lighter_perpetual_l1_address=l1_address, lighter_perpetual_api_key_index=key_index,
+            lighter_perpetual_api_private_key=private_key, lighter_perpetual_account_limit="Standard",
+            trading_pairs=pairs)
+    os.environ["LIGHTER_PERPETUAL_REST_URL"], os.environ["LIGHTER_PERPETUAL_WS_URL"] = rest_url, ws_url
+    from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_derivative import (
+        LighterPerpetualDerivative,
+    )
+    return LighterPerpetualDerivative(
+        lighter_perpetual_api_private_key=private_key, lighter_perpetual_api_key_index=key_index,
+        lighter_perpetual_account_index=account, lighter_perpetual_account_tier="Standard", trading_pairs=pairs)
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def child(args):
+    result = {}
+    connector = None
+
+    def report():
+        print(RESULT_PREFIX + json.dumps(result), flush=True)
+
+    try:
+        pairs = args.pairs.split(",")
+        connector = build_connector(args.impl, pairs, args.rest_url, args.ws_url, args.account, args.key_index,
+                                    os.environ["BENCH_LIGHTER_KEY"], args.l1_address)
+        await run_phases(connector, pairs, args, result, report)
+    except Exception as e:
+        result["error"] = f"{result.get('phase', 'start')}: {e.__class__.__name__}: {e}".splitlines()[0]
+    if connector is not None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(connector.stop_network(), 10)
+    report()
+
+
+async def run_phases(connector, pairs, args, result, report):
+    async def clock_until(condition, timeout):
+        deadline = time.monotonic() + timeout
+        while not condition():
+            connector.tick(time.time())
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not done after {timeout:.0f} s")
+            await asyncio.sleep(1.0)
+
+    result["phase"] = "ready"
+    result["start_ms"] = time.time() * 1000
+    report()
+    started = time.monotonic()
+    connector.tick(time.time())
+    await connector.start_network()
+    await clock_until(lambda: connector.ready, args.ready_timeout)
+    result["ready_s"] = time.monotonic() - started
+    result["ready_ms"] = time.time() * 1000
+    result["phase"] = "idle"
+    report()
+    end = time.monotonic() + args.idle_s
+    await clock_until(lambda: time.monotonic() >= end, args.idle_s + 5)
+    result["idle_end_ms"] = time.time() * 1000
+    result["rss_mb"] = rss_mb()
+    report()
+    if args.impl == "ours" and args.flood:
+        result["phase"] = "flood"
+        await connector.stop_network()
+        result["flood_per_s"] = await flood(connector, pairs, args.flood)
+
+
+async def flood(connector, pairs, count: int) -> float:
+    """Book updates a second through ours' path: JSON text -> continuity check -> parse -> Hummingbot's book."""
+    from hummingbot.core.data_type.order_book_message import OrderBookMessageType
+    source = connector.order_book_tracker._data_source
+    books = connector.order_book_tracker.order_books
+    market_ids = [int(await connector.exchange_symbol_associated_to_pair(pair)) for pair in pairs]
+    nonces = {market_id: 1_000 for market_id in market_ids}
+    for market_id in market_ids:
+        source._last_nonce[market_id] = nonces[market_id]
+    frames = []
+    for i in range(count):
+        market_id = market_ids[i % len(market_ids)]
+        begin, nonces[market_id] = nonces[market_id], nonces[market_id] + 2
+        side = "asks" if i % 2 else "bids"
+        price = f"{(1.1 if side == 'asks' else 0.9) + (i % 50) * 0.0001:.5f}"
+        body = {"code": 0, "asks": [], "bids": [], "offset": i, "nonce": nonces[market_id],
+                "begin_nonce": begin, "last_updated_at": 1_700_000_000_000_000 + i}
+        body[side] = [{"price": price, "size": f"{1 + i % 7}.0"}]
+        frames.append(json.dumps({"channel": f"order_book:{market_id}", "order_book": body, "offset": i,
+                                  "timestamp": 1_700_000_000_000, "type": "update/order_book"}))
+    started = time.perf_counter()
+    for text in frames:
+        data = json.loads(text)
+        if not await source._in_sequence(data, None):
+            raise RuntimeError("the flood broke its own sequence")
+        message = await source._book_message(data, OrderBookMessageType.DIFF)
+        books[message.trading_pair].apply_diffs(message.bids, message.asks, message.update_id)
+    return count / (time.perf_counter() - started)
+
+
+async def run_child(impl, ex, pairs, args):
+    from lighter.signer_client import create_api_key
+    l1_address = "0x" + secrets.token_hex(20)
+    account = ex.create_account(collateral=Decimal("1000000"), l1_address=l1_address)
+    private_key, public_key, _ = create_api_key()
+    ex.register_api_key(account, 3, public_key)
+    command = [sys.executable, __file__, "--child", "--impl", impl, "--rest-url", ex.rest_url, "--ws-url", ex.ws_url,
+               "--account", str(account), "--key-index", "3", "--l1-address", l1_address, "--pairs", ",".join(pairs),
+               "--idle-s", str(args.idle_s), "--flood", str(args.flood), "--ready-timeout", str(args.ready_timeout)]
+    env = {**os.environ, "BENCH_LIGHTER_KEY": private_key, "PYTHONPATH": str(REPO)}
+    # A fresh per-IP count for each run, as for a bot started on its own.
+    ex.hub.limits = WsIpLimits()
+    process = await asyncio.create_subprocess_exec(
+        *command, env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=None if os.environ.get("BENCH_DEBUG") else asyncio.subprocess.DEVNULL)
+    result = {}
+
+    async def read():
+        nonlocal result
+        async for line in process.stdout:
+            text = line.decode(errors="replace")
+            if text.startswith(RESULT_PREFIX):
+                result = json.loads(text[len(RESULT_PREFIX):])
+        await process.wait()
+
+    try:
+        await asyncio.wait_for(read(), args.timeout)
+    except asyncio.TimeoutError:
+        process.kill()
+        await process.wait()
+        result["error"] = f"{result.get('phase', 'start')}: not finished after {args.timeout:.0f} s, stopped"
+    result["disconnects"] = len(ex.hub.limits.disconnects)
+    summarize(ex, result)
+    return result
+
+
+def by_path(requests) -> dict:
+    counts = {}
+    for request in requests:
+        name = request.path.rsplit("/", 1)[-1]
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def summarize(ex, result: dict):
+    """Requests and messages the emulator received in the run's windows (one connector at a time)."""
+    def window(start, end):
+        # The WebSocket's upgrade request is not a REST request.
+        rest = [r for r in ex.state.requests if r.transport == "rest" and r.path != "/stream"
+                and start <= r.received_ms <= end]
+        ws = [r for r in ex.state.requests if r.transport == "ws" and start <= r.received_ms <= end
+              and r.method not in UNCOUNTED_FRAMES]
+        return rest, ws
+
+    if "ready_ms" in result:
+        rest, ws = window(result["start_ms"] - 1, result["ready_ms"] + 1)
+        result["ready_rest"] = len(rest)
+        result["ready_weight"] = sum(PREMIUM_WEIGHTS.get(r.path, 300) for r in rest)
+        result["ready_ws"] = len(ws)
+        result["ready_paths"] = by_path(rest)
+    if "idle_end_ms" in result:
+        rest, ws = window(result["ready_ms"], result["idle_end_ms"])
+        minutes = (result["idle_end_ms"] - result["ready_ms"]) / 60_000
+        result["idle_rest_per_min"] = len(rest) / minutes
+        result["idle_weight_per_min"] = sum(PREMIUM_WEIGHTS.get(r.path, 300) for r in rest) / minutes
+        result["idle_ws_per_min"] = len(ws) / minutes
+        result["idle_paths"] = by_path(rest)
+
+
+async def parent(args):
+    markets = mainnet_markets()
+    active = [m for m in markets if m.status == "active"]
+    sizes = [len(active) if size == "all" else int(size) for size in args.sizes.split(",")]
+    results = {}
+    async with LighterEmulator(port=0, markets=markets) as ex:
+        maker = ex.create_account(collateral=Decimal("100000000"))
+        for market in active:
+            mid = market.initial_price
+            for level in range(1, 4):
+                step = mid * Decimal("0.001") * level
+                ex.place_order(maker, market.market_id, is_ask=False, size=market.min_base_amount * 10,
+                               price=mid - step)
+                ex.place_order(maker, market.market_id, is_ask=True, size=market.min_base_amount * 10,
+                               price=mid + step)
+        for size in sizes:
+            pairs = [f"{m.symbol}-USDC" for m in active[:size]]
+            for impl in args.impls:
+                print(f"  {impl} on {size} markets ...", flush=True)
+                results[(impl, size)] = await run_child(impl, ex, pairs, args)
+    return sizes, results
+
+
+def report(sizes, results, args) -> bool:
+    rows = [("seconds to ready", "ready_s", "{:.1f}"), ("REST requests to ready", "ready_rest", "{:.0f}"),
+            ("REST weight to ready (Premium table)", "ready_weight", "{:.0f}"),
+            ("WS messages to ready", "ready_ws", "{:.0f}"),
+            ("idle REST requests/min", "idle_rest_per_min", "{:.1f}"),
+            ("idle REST weight/min", "idle_weight_per_min", "{:.0f}"),
+            ("idle WS messages/min", "idle_ws_per_min", "{:.1f}"),
+            ("emulator WS refusals (limits)", "disconnects", "{:.0f}"),
+            ("RSS MB", "rss_mb", "{:.0f}"), ("book updates applied/s (ours)", "flood_per_s", "{:,.0f}")]
+    passed = True
+    for size in sizes:
+        up, ours = results.get(("upstream", size), {}), results.get(("ours", size), {})
+        print(f"\n{size} markets{' (all)' if size == sizes[-1] and len(sizes) > 1 else ''}, idle window "
+              f"{args.idle_s:.0f} s")
+        print(f"{'figure':40} {'upstream':>12} {'ours':>12} {'upstream/ours':>14}")
+        for name, key, fmt in rows:
+            def cell(result):
+                return fmt.format(result[key]) if isinstance(result.get(key), (int, float)) else "-"
+            ratio = ""
+            if isinstance(up.get(key), (int, float)) and ours.get(key):
+                ratio = f"{up[key] / ours[key]:.1f}x"
+            print(f"{name:40} {cell(up):>12} {cell(ours):>12} {ratio:>14}")
+        for impl, result in (("upstream", up), ("ours", ours)):
+            if "error" in result:
+                print(f"{impl} did not finish: {result['error']}")
+            if result.get("ready_paths"):
+                print(f"REST to ready by path, {impl}: {result['ready_paths']}")
+            if result.get("idle_paths"):
+                print(f"idle REST by path, {impl}: {result['idle_paths']}")
+    all_markets = results.get(("ours", sizes[-1]), {})
+    if "ours" in args.impls:
+        checks = [
+            (f"ours idle on {sizes[-1]} markets <= {STANDARD_REQUESTS_PER_MINUTE} REST requests/min (Standard)",
+             all_markets.get("idle_rest_per_min"), lambda v: v <= STANDARD_REQUESTS_PER_MINUTE),
+            (f"ours ready on {sizes[-1]} markets without an emulator refusal", all_markets.get("disconnects"),
+             lambda v: v == 0 and "ready_s" in all_markets),
+            (f"ours applies >= {MIN_FLOOD_RATE:,} book updates/s across {sizes[-1]} markets",
+             all_markets.get("flood_per_s"), lambda v: v >= MIN_FLOOD_RATE),
+        ]
+        for name, value, ok in checks:
+            verdict = "PASS" if value is not None and ok(value) else "FAIL"
+            passed = passed and verdict == "PASS"
+            print(f"{verdict}  {name}: {'-' if value is None else round(value, 1)}")
+    return passed
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--idle-s", type=float, default=60.0, help="idle window after ready (the issue: 300)")
+    parser.add_argument("--flood", type=int, default=200_000, help="book updates in ours' flood (0: none)")
+    parser.add_argument("--sizes", default="1,20,all", help="market counts, 'all' for every active market")
+    parser.add_argument("--ready-timeout", type=float, default=300.0)
+    parser.add_argument("--timeout", type=float, default=480.0, help="seconds one run may take before it is stopped")
+    parser.add_argument("--only", choices=("ours", "upstream"))
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    for name in ("--impl", "--rest-url", "--ws-url", "--l1-address", "--pairs"):
+        parser.add_argument(name, help=argparse.SUPPRESS)
+    parser.add_argument("--account", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--key-index", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        logging.disable(logging.NOTSET if os.environ.get("BENCH_DEBUG") else logging.WARNING)
+        asyncio.run(child(args))
+        return
+    args.impls = (args.only,) if args.only else ("upstream", "ours")
+    print(f"Lighter scale benchmark: one connector on {args.sizes} markets of 130 (Lighter mainnet's list), idle "
+          f"window {args.idle_s:.0f} s, emulator enforcing Lighter's per-IP WebSocket limits")
+    sizes, results = asyncio.run(parent(args))
+    if not report(sizes, results, args):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
