@@ -49,10 +49,11 @@ def build_connector(impl: str, pairs, rest_url: str, ws_url: str, account: int, 
     if impl == "upstream":
         import hummingbot.connector.derivative.lighter_perpetual as package
         package.__path__[:] = [str(upstream_dir())]
-        # Ours' package __init__ may have imported some of ours' modules (candles registration): upstream's replace
-        # them.
+        # Ours' package __init__ imported some of ours' modules (candles registration): upstream's replace them.
         for name in [name for name in sys.modules if name.startswith(package.__name__ + ".")]:
             del sys.modules[name]
+            with contextlib.suppress(AttributeError):
+                delattr(package, name.rsplit(".", 1)[1])
         from hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_constants as constants
         constants.MAINNET_BASE_URL, constants.MAINNET_WS_URL = rest_url, ws_url
         from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_derivative import (
@@ -192,6 +193,7 @@ async def run_child(impl, ex, pairs, args):
         await process.wait()
         result["error"] = f"{result.get('phase', 'start')}: not finished after {args.timeout:.0f} s, stopped"
     result["disconnects"] = len(ex.hub.limits.disconnects)
+    result["refusals"] = sorted({reason for _, reason in ex.hub.limits.disconnects})
     summarize(ex, result)
     return result
 
@@ -200,6 +202,14 @@ def by_path(requests) -> dict:
     counts = {}
     for request in requests:
         name = request.path.rsplit("/", 1)[-1]
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def by_kind(frames) -> dict:
+    counts = {}
+    for frame in frames:
+        name = f"{frame.method} {frame.path.split('/')[0]}".strip()
         counts[name] = counts.get(name, 0) + 1
     return counts
 
@@ -220,6 +230,7 @@ def summarize(ex, result: dict):
         result["ready_weight"] = sum(PREMIUM_WEIGHTS.get(r.path, 300) for r in rest)
         result["ready_ws"] = len(ws)
         result["ready_paths"] = by_path(rest)
+        result["ready_ws_kinds"] = by_kind(ws)
     if "idle_end_ms" in result:
         rest, ws = window(result["ready_ms"], result["idle_end_ms"])
         minutes = (result["idle_end_ms"] - result["ready_ms"]) / 60_000
@@ -279,6 +290,10 @@ def report(sizes, results, args) -> bool:
                 print(f"{impl} did not finish: {result['error']}")
             if result.get("ready_paths"):
                 print(f"REST to ready by path, {impl}: {result['ready_paths']}")
+            if result.get("refusals"):
+                print(f"emulator refusals, {impl}: {result['refusals']}")
+            if result.get("ready_ws_kinds"):
+                print(f"WS messages to ready, {impl}: {result['ready_ws_kinds']}")
             if result.get("idle_paths"):
                 print(f"idle REST by path, {impl}: {result['idle_paths']}")
     all_markets = results.get(("ours", sizes[-1]), {})

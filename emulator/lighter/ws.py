@@ -58,8 +58,8 @@ class WsIpLimits:
     _opened: Dict[str, Deque[float]] = field(default_factory=lambda: defaultdict(deque))
     _messages: Dict[str, Deque[float]] = field(default_factory=lambda: defaultdict(deque))
 
-    def _count(self, times: Deque[float]) -> int:
-        now = time.monotonic()
+    def _count(self, times: Deque[float], at: Optional[float] = None) -> int:
+        now = time.monotonic() if at is None else at
         while times and times[0] <= now - self.window_s:
             times.popleft()
         times.append(now)
@@ -81,11 +81,11 @@ class WsIpLimits:
     def disconnect(self, ip: str):
         self._open[ip] = max(0, self._open[ip] - 1)
 
-    def message(self, ip: str, kind) -> bool:
-        """Counts a client frame; False when it is over the per-IP message limit."""
+    def message(self, ip: str, kind, arrived: float) -> bool:
+        """Counts a client frame at the (monotonic) time it arrived; False when it is over the per-IP limit."""
         if kind in UNCOUNTED_FRAMES:
             return True
-        return self._count(self._messages[ip]) <= self.messages_per_minute or not self.enabled
+        return self._count(self._messages[ip], arrived) <= self.messages_per_minute or not self.enabled
 
 
 def dumps(payload: dict) -> str:
@@ -200,7 +200,7 @@ class WsHub:
             delay = due - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            await self._on_frame(conn, text)
+            await self._on_frame(conn, text, due - self.latency_ms / 1000)
 
     def _drop(self, conn: Connection):
         self.limits.disconnect(conn.ip)
@@ -237,7 +237,7 @@ class WsHub:
 
     # ---- client frames -----------------------------------------------------------------------------------
 
-    async def _on_frame(self, conn: Connection, text: str):
+    async def _on_frame(self, conn: Connection, text: str, arrived: float):
         try:
             frame = json.loads(text)
         except ValueError:
@@ -247,7 +247,8 @@ class WsHub:
             return
         kind = frame.get("type")
         self._record(kind, frame)
-        if not self.limits.message(conn.ip, kind):
+        # Counted when it arrived: a busy server handling a burst late must not move it into a later minute.
+        if not self.limits.message(conn.ip, kind, arrived):
             self.limits.disconnects.append((conn.ip, f"{self.limits.messages_per_minute} messages a minute"))
             conn.send(error_frame(*TOO_MANY_REQUESTS_FRAME))
             conn.close_after_sent()
