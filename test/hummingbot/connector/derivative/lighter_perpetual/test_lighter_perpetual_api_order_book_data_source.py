@@ -12,6 +12,7 @@ from hummingbot.connector.derivative.lighter_perpetual import (
     lighter_perpetual_api_order_book_data_source as module,
     lighter_perpetual_constants as CONSTANTS,
     lighter_perpetual_web_utils as web_utils,
+    lighter_perpetual_ws_pacer as pacer_module,
 )
 from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_api_order_book_data_source import (
     LighterPerpetualAPIOrderBookDataSource,
@@ -46,6 +47,8 @@ class LighterPerpetualAPIOrderBookDataSourceTests(unittest.IsolatedAsyncioTestCa
     level = 0
 
     async def asyncSetUp(self):
+        # Each test starts with the per-IP message budget unspent.
+        pacer_module._pacers.clear()
         payloads.use_default_urls(self)
         self.log_records = []
         self.mocking_assistant = NetworkMockingAssistant()

@@ -5,7 +5,10 @@ import unittest
 from typing import Any, Dict, List
 from unittest.mock import AsyncMock, patch
 
-from hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_web_utils as web_utils
+from hummingbot.connector.derivative.lighter_perpetual import (
+    lighter_perpetual_web_utils as web_utils,
+    lighter_perpetual_ws_pacer as pacer_module,
+)
 from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_transactions import LighterTransactionClient
 from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_user_stream_data_source import (
     LighterPerpetualUserStreamDataSource,
@@ -22,6 +25,8 @@ class LighterPerpetualUserStreamDataSourceTests(unittest.IsolatedAsyncioTestCase
     level = 0
 
     async def asyncSetUp(self):
+        # Each test starts with the per-IP message budget unspent.
+        pacer_module._pacers.clear()
         payloads.use_default_urls(self)
         self.log_records = []
         self.mocking_assistant = NetworkMockingAssistant()
