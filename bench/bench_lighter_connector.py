@@ -63,12 +63,22 @@ def upstream_dir() -> Path:
     return Path(hummingbot.__file__).resolve().parents[1] / ".perp_dex_connectors" / "upstream" / "lighter_perpetual"
 
 
+def use_upstream_package():
+    """Points the lighter_perpetual package at Hummingbot's own connector, in the folder the installer moved aside.
+    Ours' package __init__ already imported some of ours' modules (candles registration): they are dropped so that
+    upstream's load in their place."""
+    import hummingbot.connector.derivative.lighter_perpetual as package
+    package.__path__[:] = [str(upstream_dir())]
+    for name in [name for name in sys.modules if name.startswith(package.__name__ + ".")]:
+        del sys.modules[name]
+        with contextlib.suppress(AttributeError):
+            delattr(package, name.rsplit(".", 1)[1])
+
+
 def build_connector(impl: str, rest_url: str, ws_url: str, account: int, key_index: int, private_key: str,
                     l1_address: str):
     if impl == "upstream":
-        # Load Hummingbot's own connector from the folder the installer moved aside, aimed at the emulator.
-        import hummingbot.connector.derivative.lighter_perpetual as package
-        package.__path__[:] = [str(upstream_dir())]
+        use_upstream_package()
         from hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_constants as constants
         constants.MAINNET_BASE_URL, constants.MAINNET_WS_URL = rest_url, ws_url
         from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_derivative import (

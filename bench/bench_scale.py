@@ -31,7 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.bench_lighter_connector import upstream_dir  # noqa: E402
+from bench.bench_lighter_connector import use_upstream_package  # noqa: E402
 from emulator.lighter import LighterEmulator  # noqa: E402
 from emulator.lighter.mainnet_markets import mainnet_markets  # noqa: E402
 from emulator.lighter.ws import UNCOUNTED_FRAMES, WsIpLimits  # noqa: E402
@@ -47,13 +47,7 @@ def build_connector(impl: str, pairs, rest_url: str, ws_url: str, account: int, 
                     l1_address: str):
     """As bench_lighter_connector's, on the run's pairs, on a Standard account."""
     if impl == "upstream":
-        import hummingbot.connector.derivative.lighter_perpetual as package
-        package.__path__[:] = [str(upstream_dir())]
-        # Ours' package __init__ imported some of ours' modules (candles registration): upstream's replace them.
-        for name in [name for name in sys.modules if name.startswith(package.__name__ + ".")]:
-            del sys.modules[name]
-            with contextlib.suppress(AttributeError):
-                delattr(package, name.rsplit(".", 1)[1])
+        use_upstream_package()
         from hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_constants as constants
         constants.MAINNET_BASE_URL, constants.MAINNET_WS_URL = rest_url, ws_url
         from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_derivative import (
