@@ -76,7 +76,7 @@ def use_upstream_package():
 
 
 def build_connector(impl: str, rest_url: str, ws_url: str, account: int, key_index: int, private_key: str,
-                    l1_address: str):
+                    l1_address: str, pairs=(TRADING_PAIR,), tier: str = "Premium"):
     if impl == "upstream":
         use_upstream_package()
         from hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_constants as constants
@@ -86,16 +86,15 @@ def build_connector(impl: str, rest_url: str, ws_url: str, account: int, key_ind
         )
         return LighterPerpetualDerivative(
             lighter_perpetual_l1_address=l1_address, lighter_perpetual_api_key_index=key_index,
-            lighter_perpetual_api_private_key=private_key, lighter_perpetual_account_limit="Premium",
-            trading_pairs=[TRADING_PAIR])
+            lighter_perpetual_api_private_key=private_key, lighter_perpetual_account_limit=tier,
+            trading_pairs=list(pairs))
     os.environ["LIGHTER_PERPETUAL_REST_URL"], os.environ["LIGHTER_PERPETUAL_WS_URL"] = rest_url, ws_url
     from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_derivative import (
         LighterPerpetualDerivative,
     )
     return LighterPerpetualDerivative(
         lighter_perpetual_api_private_key=private_key, lighter_perpetual_api_key_index=key_index,
-        lighter_perpetual_account_index=account, lighter_perpetual_account_tier="Premium",
-        trading_pairs=[TRADING_PAIR])
+        lighter_perpetual_account_index=account, lighter_perpetual_account_tier=tier, trading_pairs=list(pairs))
 
 
 async def child(args):

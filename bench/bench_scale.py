@@ -31,7 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.bench_lighter_connector import use_upstream_package  # noqa: E402
+from bench.bench_lighter_connector import build_connector  # noqa: E402
 from emulator.lighter import LighterEmulator  # noqa: E402
 from emulator.lighter.mainnet_markets import mainnet_markets  # noqa: E402
 from emulator.lighter.ws import UNCOUNTED_FRAMES, WsIpLimits  # noqa: E402
@@ -41,29 +41,6 @@ STANDARD_REQUESTS_PER_MINUTE = 60
 PREMIUM_WEIGHTS = {"/api/v1/sendTx": 6, "/api/v1/sendTxBatch": 6, "/api/v1/nextNonce": 6,
                    "/api/v1/accountInactiveOrders": 100, "/api/v1/trades": 600, "/api/v1/recentTrades": 600}
 MIN_FLOOD_RATE = 50_000
-
-
-def build_connector(impl: str, pairs, rest_url: str, ws_url: str, account: int, key_index: int, private_key: str,
-                    l1_address: str):
-    """As bench_lighter_connector's, on the run's pairs, on a Standard account."""
-    if impl == "upstream":
-        use_upstream_package()
-        from hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_constants as constants
-        constants.MAINNET_BASE_URL, constants.MAINNET_WS_URL = rest_url, ws_url
-        from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_derivative import (
-            LighterPerpetualDerivative,
-        )
-        return LighterPerpetualDerivative(
-            lighter_perpetual_l1_address=l1_address, lighter_perpetual_api_key_index=key_index,
-            lighter_perpetual_api_private_key=private_key, lighter_perpetual_account_limit="Standard",
-            trading_pairs=pairs)
-    os.environ["LIGHTER_PERPETUAL_REST_URL"], os.environ["LIGHTER_PERPETUAL_WS_URL"] = rest_url, ws_url
-    from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_derivative import (
-        LighterPerpetualDerivative,
-    )
-    return LighterPerpetualDerivative(
-        lighter_perpetual_api_private_key=private_key, lighter_perpetual_api_key_index=key_index,
-        lighter_perpetual_account_index=account, lighter_perpetual_account_tier="Standard", trading_pairs=pairs)
 
 
 def rss_mb() -> float:
@@ -83,8 +60,9 @@ async def child(args):
 
     try:
         pairs = args.pairs.split(",")
-        connector = build_connector(args.impl, pairs, args.rest_url, args.ws_url, args.account, args.key_index,
-                                    os.environ["BENCH_LIGHTER_KEY"], args.l1_address)
+        # As bench_lighter_connector's, on the run's pairs, on a Standard account.
+        connector = build_connector(args.impl, args.rest_url, args.ws_url, args.account, args.key_index,
+                                    os.environ["BENCH_LIGHTER_KEY"], args.l1_address, pairs=pairs, tier="Standard")
         await run_phases(connector, pairs, args, result, report)
     except Exception as e:
         result["error"] = f"{result.get('phase', 'start')}: {e.__class__.__name__}: {e}".splitlines()[0]
