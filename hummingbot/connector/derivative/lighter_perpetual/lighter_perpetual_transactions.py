@@ -6,9 +6,8 @@ OptimisticNonceManager, seeded and resynchronised from /nextNonce through Hummin
 
 Transactions that are ready at the same moment leave together: one dispatcher per API key drains everything queued,
 signs it on the worker thread, taking in what is queued meanwhile, and sends it as one sendtx or sendtxbatch (at most
-15). They travel over a
-WebSocket of their own: the exchange reads one connection's frames in order, so the next batch can leave before the
-previous one is answered and nonces still arrive in order. Without that socket they go over REST, one request at a
+15). They travel over a WebSocket of their own: the exchange reads one connection's frames in order, so the next batch
+can leave before the previous one is answered and nonces still arrive in order. Without that socket they go over REST, one request at a
 time, since concurrent HTTP requests may overtake each other.
 
 After any failure nothing new is sent until every frame in the air has been answered (or given up on); then each
