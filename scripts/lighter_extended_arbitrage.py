@@ -380,6 +380,9 @@ class LighterExtendedArbitrage(StrategyV2Base):
             self._startup_task = None
             return
         self._started = True
+        history = ", funding history read" if self.config.funding_enabled else ""
+        self.logger().info(f"Started on {len(self.hedges)} pair(s) of markets at tick {self.current_timestamp:.0f} "
+                           f"(positions read{history}); decisions from the next tick.")
 
     @staticmethod
     def read_ledger(hedge: Hedge) -> List[Dict[str, str]]:

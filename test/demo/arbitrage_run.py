@@ -10,7 +10,7 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import yaml
 
@@ -25,8 +25,11 @@ BTC = (1, "BTC-USDC", "BTC-USD", Decimal("60000"))
 
 
 class ArbitrageRun:
-    def __init__(self, test, config: dict, markets: Tuple[tuple, ...] = (ETH,)):
+    def __init__(self, test, config: dict, markets: Tuple[tuple, ...] = (ETH,),
+                 prepare: Optional[Callable[["ArbitrageRun"], None]] = None):
+        """`prepare` sets the exchanges up (funding rates, say) after the books are quoted, before the engine starts."""
         self.test = test
+        self.prepare = prepare
         self.config = dict(script_config(), **config)
         self.markets = markets
         self.demo = ArbitrageDemo(verbose=False)
@@ -41,6 +44,8 @@ class ArbitrageRun:
         self.maker = self.lighter.create_account(collateral=Decimal("10000000"))
         for market_id, _, extended_pair, mid in self.markets:
             self.quote(market_id, lighter_mid=mid, extended_mid=mid)
+        if self.prepare is not None:
+            self.prepare(self)
         self.lighter_account, key_index, lighter_key = self.lighter.create_account_with_api_key(collateral=COLLATERAL)
         self.extended_account = self.extended.create_account(collateral=COLLATERAL)
         password = secrets.token_urlsafe(16)

@@ -16,8 +16,8 @@ DEARER = Decimal("1.01")
 class TwoPairsTest(unittest.TestCase):
     def run_scenario(self, scenario):
         started = time.monotonic()
-        asyncio.run(asyncio.wait_for(scenario(), timeout=88))
-        self.assertLess(time.monotonic() - started, 90)
+        asyncio.run(asyncio.wait_for(scenario(), timeout=70))
+        self.assertLess(time.monotonic() - started, 72)
 
     def test_two_pairs_open_and_close_at_once(self):
         async def scenario():
@@ -26,7 +26,7 @@ class TwoPairsTest(unittest.TestCase):
                 run.quote(ETH[0], lighter_mid=ETH[3] * DEARER)
                 run.quote(BTC[0], lighter_mid=BTC[3] * DEARER)
                 await run.until(lambda: run.positions(ETH) == (-ETH_AMOUNT, ETH_AMOUNT)
-                                and run.positions(BTC) == (-BTC_AMOUNT, BTC_AMOUNT), "both pairs", 70)
+                                and run.positions(BTC) == (-BTC_AMOUNT, BTC_AMOUNT), "both pairs", 40)
                 run.quote(ETH[0], lighter_mid=ETH[3])
                 run.quote(BTC[0], lighter_mid=BTC[3])
                 await run.until(lambda: run.positions(ETH) == (0, 0) and run.positions(BTC) == (0, 0), "both closes")
@@ -49,7 +49,7 @@ class TwoPairsTest(unittest.TestCase):
             async with ArbitrageRun(self, config, markets=(ETH, BTC)) as run:
                 run.quote(ETH[0], lighter_mid=ETH[3] * DEARER)
                 run.quote(BTC[0], lighter_mid=BTC[3] * DEARER)
-                await run.until(lambda: run.positions(ETH) == (-ETH_AMOUNT, ETH_AMOUNT), "the ETH pair", 70)
+                await run.until(lambda: run.positions(ETH) == (-ETH_AMOUNT, ETH_AMOUNT), "the ETH pair", 40)
                 await run.until(lambda: run.said("Not opening a pair on BTC-USDC/BTC-USD"), "the refusal")
                 await asyncio.sleep(3)
                 self.assertEqual((0, 0), run.positions(BTC))
