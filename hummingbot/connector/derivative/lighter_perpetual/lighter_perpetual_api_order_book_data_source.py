@@ -24,13 +24,31 @@ if TYPE_CHECKING:
 
 # How long a start-up read waits for the stream (a book's snapshot, market_stats) before asking REST instead.
 STREAM_WAIT_SECONDS = 20.0
+# A book asked for again (a gap, a refresh) or subscribed whose snapshot has not come within this long is asked again.
+FRESH_SNAPSHOT_TIMEOUT = 10.0
+# Hummingbot's tracker keeps this many of a market's messages until it starts tracking the book
+# (OrderBookTracker._saved_message_queues), dropping the oldest beyond.
+TRACKER_SAVED_MESSAGES = 1000
 MARKET_STATS_ALL = f"{CONSTANTS.WS_MARKET_STATS_CHANNEL}/all"
+
+
+class StreamSnapshotMessage(OrderBookMessage):
+    """A snapshot ordered by update id. Hummingbot's OrderBookMessage orders a snapshot before every diff whatever
+    their ids, so the tracker's restore_from_snapshot_and_diffs replays all of its last 32 diffs over each later
+    snapshot and brings back levels the snapshot no longer has; ordered by nonce, only newer diffs are replayed."""
+
+    def __lt__(self, other: OrderBookMessage) -> bool:
+        if other.has_update_id:
+            return self.update_id < other.update_id
+        return super().__lt__(other)
 
 
 class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
     """Books come from the WebSocket: a snapshot, then updates applied only while each update's begin_nonce equals
     the previous message's nonce. On a gap the market is resubscribed for a fresh snapshot instead of applying a
-    diff onto a book that already missed one.
+    diff onto a book that already missed one, and asked again until that snapshot comes. Snapshots and updates reach
+    the order book in one queue, in the order they arrived: an update of a superseded subscription (an earlier
+    connection, or before a resubscribe) is applied before the newer snapshot, never after it.
 
     Many markets on one connection: one market_stats/all subscription serves every market's prices and funding, and
     each market adds its order_book and trade channels. Every message leaves through the per-IP pacer (Lighter allows
@@ -49,7 +67,12 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
         self._market_stats_seen = asyncio.Event()
         self._stream_snapshots: Dict[int, Dict[str, Any]] = {}
         self._snapshot_seen: Dict[int, asyncio.Event] = {}
+        # Updates passed on after a market's first snapshot, while that snapshot waits to become the initial book.
+        self._updates_after_first: Dict[int, int] = {}
+        self._fresh_snapshot: Dict[int, asyncio.Event] = {}
+        self._resubscribing: Dict[int, asyncio.Task] = {}
         self._subscribing: Optional[asyncio.Task] = None
+        self._watching: Optional[asyncio.Task] = None
         self._streaming = False
         self._pairs_by_id: Dict[int, str] = {}
         self.gap_count = 0
@@ -97,6 +120,11 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
             self.logger().info(f"No {trading_pair} book from the stream yet; reading it over REST.")
         streamed = self._stream_snapshots.pop(market_id, None)
         if streamed is not None:
+            if self._updates_after_first.pop(market_id, 0) >= TRACKER_SAVED_MESSAGES and self._ws_assistant is not None:
+                # The tracker kept only the newest of the updates since: a fresh snapshot fills what it dropped.
+                self.logger().info(f"{trading_pair} book: more updates since its first snapshot than Hummingbot "
+                                   f"keeps; asking for a fresh snapshot.")
+                self._request_fresh_book(self._ws_assistant, market_id)
             return await self._book_message(streamed, OrderBookMessageType.SNAPSHOT)
         response = await self._connector._api_get(
             path_url=CONSTANTS.ORDER_BOOK_ORDERS_PATH, params={"market_id": market_id, "limit": 250},
@@ -164,9 +192,9 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
     async def _subscribe_channels(self, ws: WSAssistant):
         """Starts the paced subscriptions; the stream is read meanwhile."""
         market_ids = [await self._market_id(trading_pair) for trading_pair in self._trading_pairs]
-        for market_id in market_ids:
-            self._last_nonce[market_id] = None
         self._cancel_subscribing()
+        for market_id in market_ids:
+            self._await_snapshot(market_id)
         self._subscribing = asyncio.get_running_loop().create_task(self._send_subscriptions(ws, market_ids))
 
     async def _send_subscriptions(self, ws: WSAssistant, market_ids: List[int]):
@@ -176,16 +204,28 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
             await self._send(ws, "subscribe", [f"{CONSTANTS.WS_TRADE_CHANNEL}/{m}" for m in market_ids])
             self.logger().info(f"Subscribed to market stats and to the order book and trade channels of "
                                f"{len(market_ids)} markets.")
+            self._watching = asyncio.get_running_loop().create_task(self._watch_snapshots(ws, market_ids))
         except asyncio.CancelledError:
             raise
         except Exception:
             # The stream's reader sees the broken connection and reconnects, which subscribes again.
             self.logger().warning("Unexpected error subscribing to order book data streams.", exc_info=True)
 
+    async def _watch_snapshots(self, ws: WSAssistant, market_ids: List[int]):
+        """A book whose snapshot has not come some time after subscribing is asked for again."""
+        await asyncio.sleep(FRESH_SNAPSHOT_TIMEOUT)
+        for market_id in market_ids:
+            if not self._fresh_snapshot[market_id].is_set() and market_id not in self._resubscribing:
+                self.logger().warning(f"No order book snapshot for market {market_id} within "
+                                      f"{FRESH_SNAPSHOT_TIMEOUT:g} s of subscribing; asking again.")
+                self._request_fresh_book(ws, market_id)
+
     def _cancel_subscribing(self):
-        if self._subscribing is not None and not self._subscribing.done():
-            self._subscribing.cancel()
-        self._subscribing = None
+        for task in [self._subscribing, self._watching, *self._resubscribing.values()]:
+            if task is not None and not task.done():
+                task.cancel()
+        self._subscribing = self._watching = None
+        self._resubscribing.clear()
 
     async def _on_order_stream_interruption(self, websocket_assistant: Optional[WSAssistant] = None):
         self._cancel_subscribing()
@@ -197,7 +237,7 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
             return False
         try:
             market_id = await self._market_id(trading_pair)
-            self._last_nonce[market_id] = None
+            self._await_snapshot(market_id)
             await self._send(self._ws_assistant, "subscribe", self._channels(market_id))
             self.add_trading_pair(trading_pair)
             self.logger().info(f"Subscribed to {trading_pair} order book and trade channels.")
@@ -223,22 +263,49 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
             self.logger().exception(f"Unexpected error unsubscribing from {trading_pair}.")
             return False
 
-    async def _resubscribe_book(self, ws: WSAssistant, market_id: int):
+    def _await_snapshot(self, market_id: int):
+        """The market's updates are dropped until its next snapshot."""
         self._last_nonce[market_id] = None
+        self._fresh_snapshot.setdefault(market_id, asyncio.Event()).clear()
+
+    def _request_fresh_book(self, ws: WSAssistant, market_id: int):
+        """Asks for a fresh snapshot from a task of its own (the pacer may make it wait, and the stream is read
+        meanwhile); one such task a market at a time."""
+        self._await_snapshot(market_id)
+        task = self._resubscribing.get(market_id)
+        if task is None or task.done():
+            self._resubscribing[market_id] = asyncio.get_running_loop().create_task(
+                self._resubscribe_book(ws, market_id))
+
+    async def _resubscribe_book(self, ws: WSAssistant, market_id: int):
         channel = [f"{CONSTANTS.WS_ORDER_BOOK_CHANNEL}/{market_id}"]
-        await self._send(ws, "unsubscribe", channel)
-        await self._send(ws, "subscribe", channel)
+        arrived = self._fresh_snapshot[market_id]
+        try:
+            while not arrived.is_set():
+                await self._send(ws, "unsubscribe", channel)
+                await self._send(ws, "subscribe", channel)
+                try:
+                    await asyncio.wait_for(arrived.wait(), FRESH_SNAPSHOT_TIMEOUT)
+                except asyncio.TimeoutError:
+                    self.logger().warning(f"No fresh order book snapshot for market {market_id} within "
+                                          f"{FRESH_SNAPSHOT_TIMEOUT:g} s; asking again.")
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            # The connection broke: reconnecting subscribes every book again.
+            self.logger().debug(f"Resubscribing the market {market_id} book failed ({e}).")
 
     async def _request_order_book_snapshots(self, output: asyncio.Queue):
         """A periodic refresh asks the WebSocket for a fresh snapshot, which stays in step with the update nonces."""
         if self._ws_assistant is not None:
             for trading_pair in self._trading_pairs:
-                await self._resubscribe_book(self._ws_assistant, await self._market_id(trading_pair))
+                self._request_fresh_book(self._ws_assistant, await self._market_id(trading_pair))
 
     def _channel_originating_message(self, event_message: Dict[str, Any]) -> str:
         kind = event_message.get("type", "")
         if kind.endswith("/order_book"):
-            return self._snapshot_messages_queue_key if kind.startswith("subscribed") else self._diff_messages_queue_key
+            # Snapshots too: one queue keeps them in their place among the updates (see the class docstring).
+            return self._diff_messages_queue_key
         if kind == "update/trade":
             return self._trade_messages_queue_key
         if kind.endswith("/market_stats"):
@@ -257,8 +324,8 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
                 self.logger().warning(f"Lighter WebSocket error: {data['error']}")
                 continue
             channel = self._channel_originating_message(data)
-            if channel in (self._snapshot_messages_queue_key, self._diff_messages_queue_key):
-                if not await self._in_sequence(data, websocket_assistant):
+            if channel == self._diff_messages_queue_key:
+                if not self._in_sequence(data, websocket_assistant):
                     continue
             elif channel == self._funding_info_messages_queue_key:
                 # Kept at once: Hummingbot reads the funding info of every pair before it drains this queue.
@@ -266,45 +333,53 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
             if channel:
                 self._message_queue[channel].put_nowait(data)
 
-    async def _in_sequence(self, data: Dict[str, Any], ws: WSAssistant) -> bool:
+    def _in_sequence(self, data: Dict[str, Any], ws: WSAssistant) -> bool:
         book = data.get("order_book") or {}
         market_id = int(data["channel"].split(":")[1])
         nonce = book.get("nonce")
         if data["type"].startswith("subscribed"):
             self._last_nonce[market_id] = nonce
+            fresh = self._fresh_snapshot.get(market_id)
+            if fresh is not None:
+                fresh.set()
             seen = self._snapshot_event(market_id)
-            if not seen.is_set():  # kept for the first book only; later snapshots go straight to the tracker
+            if not seen.is_set():  # kept for the first book; it also goes to the tracker, which may still be starting
                 self._stream_snapshots[market_id] = data
+                self._updates_after_first[market_id] = 0
                 seen.set()
             return True
         previous = self._last_nonce.get(market_id)
         begin_nonce = book.get("begin_nonce")
         if previous is None or nonce is None or begin_nonce is None:
             # No snapshot yet (one is on its way), or an old-format message that carries no nonces.
-            return previous is not None or nonce is None
-        if begin_nonce != previous:
+            passed = previous is not None or nonce is None
+        elif begin_nonce != previous:
             self.gap_count += 1
             self.logger().info(f"Order book gap on market {market_id} (expected begin_nonce {previous}, got "
                                f"{begin_nonce}); resubscribing for a fresh snapshot ({self.gap_count} gaps so far).")
-            await self._resubscribe_book(ws, market_id)
+            self._request_fresh_book(ws, market_id)
             return False
-        self._last_nonce[market_id] = nonce
-        return True
+        else:
+            self._last_nonce[market_id] = nonce
+            passed = True
+        if passed and market_id in self._stream_snapshots:
+            self._updates_after_first[market_id] += 1
+        return passed
 
     async def _book_message(self, raw_message: Dict[str, Any], kind: OrderBookMessageType) -> OrderBookMessage:
         book = parsers.parse_order_book_message(raw_message)
-        return OrderBookMessage(kind, {
+        message_class = StreamSnapshotMessage if kind is OrderBookMessageType.SNAPSHOT else OrderBookMessage
+        return message_class(kind, {
             "trading_pair": await self._trading_pair(book.market_id),
             "update_id": book.nonce,
             "bids": book.bids,
             "asks": book.asks,
         }, timestamp=book.timestamp)
 
-    async def _parse_order_book_snapshot_message(self, raw_message: Dict[str, Any], message_queue: asyncio.Queue):
-        message_queue.put_nowait(await self._book_message(raw_message, OrderBookMessageType.SNAPSHOT))
-
     async def _parse_order_book_diff_message(self, raw_message: Dict[str, Any], message_queue: asyncio.Queue):
-        message_queue.put_nowait(await self._book_message(raw_message, OrderBookMessageType.DIFF))
+        kind = (OrderBookMessageType.SNAPSHOT if raw_message["type"].startswith("subscribed")
+                else OrderBookMessageType.DIFF)
+        message_queue.put_nowait(await self._book_message(raw_message, kind))
 
     async def _parse_trade_message(self, raw_message: Dict[str, Any], message_queue: asyncio.Queue):
         for trade in parsers.parse_public_trades(raw_message):

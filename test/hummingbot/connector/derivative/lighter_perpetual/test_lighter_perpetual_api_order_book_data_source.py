@@ -94,6 +94,19 @@ class LighterPerpetualAPIOrderBookDataSourceTests(unittest.IsolatedAsyncioTestCa
         queue = self.data_source._message_queue[key]
         return [queue.get_nowait() for _ in range(queue.qsize())]
 
+    def queued_books(self) -> List[Dict[str, Any]]:
+        """Book frames as the tracker will get them: snapshots and updates in one queue."""
+        self.assertEqual([], self.queued(self.data_source._snapshot_messages_queue_key))
+        return self.queued(self.data_source._diff_messages_queue_key)
+
+    async def sent_after_resubscribing(self, ws: AsyncMock, market_id: int = 0) -> List[Dict[str, Any]]:
+        """Waits for the paced unsubscribe/subscribe of a resubscription to go out."""
+        for _ in range(200):
+            if len(self.sent(ws)) >= 5:
+                break
+            await asyncio.sleep(0.01)
+        return self.sent(ws)[3:]
+
     @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
     async def test_subscribes_to_all_market_stats_then_books_then_trades(self, ws_connect_mock):
         ws = await self.listen(ws_connect_mock, [payloads.WS_CONNECTED])
@@ -110,12 +123,11 @@ class LighterPerpetualAPIOrderBookDataSourceTests(unittest.IsolatedAsyncioTestCa
         await self.listen(ws_connect_mock, [payloads.WS_BOOK_SNAPSHOT, book_update(SNAPSHOT_NONCE, 904870),
                                             book_update(904870, 904900)])
 
-        (snapshot,) = self.queued(self.data_source._snapshot_messages_queue_key)
-        diffs = self.queued(self.data_source._diff_messages_queue_key)
+        snapshot, *diffs = self.queued_books()
         self.assertEqual([904870, 904900], [diff["order_book"]["nonce"] for diff in diffs])
 
         output = asyncio.Queue()
-        await self.data_source._parse_order_book_snapshot_message(snapshot, output)
+        await self.data_source._parse_order_book_diff_message(snapshot, output)
         await self.data_source._parse_order_book_diff_message(diffs[0], output)
         snapshot_message: OrderBookMessage = output.get_nowait()
         diff_message: OrderBookMessage = output.get_nowait()
@@ -133,10 +145,10 @@ class LighterPerpetualAPIOrderBookDataSourceTests(unittest.IsolatedAsyncioTestCa
         ws = await self.listen(ws_connect_mock, [payloads.WS_BOOK_SNAPSHOT, book_update(SNAPSHOT_NONCE + 3, 904870),
                                                  book_update(904870, 904900)])
 
-        self.assertEqual([], self.queued(self.data_source._diff_messages_queue_key))
+        self.assertEqual([SNAPSHOT_NONCE], [book["order_book"]["nonce"] for book in self.queued_books()])
         self.assertEqual(1, self.data_source.gap_count)
         self.assertEqual([{"type": "unsubscribe", "channel": "order_book/0"},
-                          {"type": "subscribe", "channel": "order_book/0"}], self.sent(ws)[3:])
+                          {"type": "subscribe", "channel": "order_book/0"}], await self.sent_after_resubscribing(ws))
         self.assertTrue(self.is_logged("INFO", f"Order book gap on market 0 (expected begin_nonce {SNAPSHOT_NONCE}, "
                                                f"got {SNAPSHOT_NONCE + 3})"))
 
@@ -147,26 +159,26 @@ class LighterPerpetualAPIOrderBookDataSourceTests(unittest.IsolatedAsyncioTestCa
         await self.listen(ws_connect_mock, [payloads.WS_BOOK_SNAPSHOT, book_update(1, 904870), resnapshot,
                                             book_update(905000, 905010)])
 
-        self.assertEqual(2, len(self.queued(self.data_source._snapshot_messages_queue_key)))
-        self.assertEqual([905010], [d["order_book"]["nonce"] for d in
-                                    self.queued(self.data_source._diff_messages_queue_key)])
+        self.assertEqual([("subscribed/order_book", SNAPSHOT_NONCE), ("subscribed/order_book", 905000),
+                          ("update/order_book", 905010)],
+                         [(book["type"], book["order_book"]["nonce"]) for book in self.queued_books()])
 
     @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
     async def test_updates_before_the_snapshot_are_dropped(self, ws_connect_mock):
         await self.listen(ws_connect_mock, [book_update(904800, SNAPSHOT_NONCE), payloads.WS_BOOK_SNAPSHOT])
 
-        self.assertEqual([], self.queued(self.data_source._diff_messages_queue_key))
-        self.assertEqual(1, len(self.queued(self.data_source._snapshot_messages_queue_key)))
+        self.assertEqual(["subscribed/order_book"], [book["type"] for book in self.queued_books()])
         self.assertEqual(0, self.data_source.gap_count)
 
     @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
     async def test_old_format_updates_without_nonces_pass_in_order(self, ws_connect_mock):
         await self.listen(ws_connect_mock, [payloads.WS_BOOK_SNAPSHOT_OLD, payloads.WS_BOOK_UPDATE_OLD])
 
-        (diff,) = self.queued(self.data_source._diff_messages_queue_key)
+        _, diff = self.queued_books()
         output = asyncio.Queue()
         await self.data_source._parse_order_book_diff_message(diff, output)
-        self.assertEqual(995817, output.get_nowait().update_id)
+        message = output.get_nowait()
+        self.assertEqual((OrderBookMessageType.DIFF, 995817), (message.type, message.update_id))
 
     @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
     async def test_trades_are_parsed_with_the_taker_side(self, ws_connect_mock):
@@ -264,9 +276,119 @@ class LighterPerpetualAPIOrderBookDataSourceTests(unittest.IsolatedAsyncioTestCa
 
         await self.data_source._request_order_book_snapshots(asyncio.Queue())
 
-        self.assertEqual([{"type": "unsubscribe", "channel": "order_book/0"},
-                          {"type": "subscribe", "channel": "order_book/0"}], self.sent(ws)[3:])
         self.assertIsNone(self.data_source._last_nonce[0])
+        self.assertEqual([{"type": "unsubscribe", "channel": "order_book/0"},
+                          {"type": "subscribe", "channel": "order_book/0"}], await self.sent_after_resubscribing(ws))
+
+    @patch.object(module, "FRESH_SNAPSHOT_TIMEOUT", 0.1)
+    @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
+    async def test_a_resubscription_without_snapshot_is_asked_again(self, ws_connect_mock):
+        ws = await self.listen(ws_connect_mock, [payloads.WS_BOOK_SNAPSHOT, book_update(1, 904870)])
+        resubscribe = [{"type": "unsubscribe", "channel": "order_book/0"},
+                       {"type": "subscribe", "channel": "order_book/0"}]
+        for _ in range(100):
+            if len(self.sent(ws)) >= 7:
+                break
+            await asyncio.sleep(0.02)
+
+        self.assertEqual(resubscribe * 2, self.sent(ws)[3:7])
+        self.assertTrue(self.is_logged("WARNING", "No fresh order book snapshot for market 0 within 0.1 s; asking "
+                                                  "again."))
+        # The snapshot ends the asking.
+        resnapshot = payloads.fresh(payloads.WS_BOOK_SNAPSHOT)
+        resnapshot["order_book"]["nonce"] = 905000
+        self.mocking_assistant.add_websocket_aiohttp_message(ws, json.dumps(resnapshot))
+        await self.mocking_assistant.run_until_all_aiohttp_messages_delivered(ws)
+        await asyncio.sleep(0.3)
+        self.assertEqual(905000, self.data_source._last_nonce[0])
+        self.assertTrue(all(task.done() for task in self.data_source._resubscribing.values()))
+        sent = len(self.sent(ws))
+        await asyncio.sleep(0.3)
+        self.assertEqual(sent, len(self.sent(ws)))
+
+    @patch.object(module, "FRESH_SNAPSHOT_TIMEOUT", 0.1)
+    @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
+    async def test_a_subscription_whose_snapshot_never_comes_is_asked_again(self, ws_connect_mock):
+        ws = await self.listen(ws_connect_mock, [payloads.WS_CONNECTED])
+        for _ in range(100):
+            if len(self.sent(ws)) >= 5:
+                break
+            await asyncio.sleep(0.02)
+
+        self.assertEqual([{"type": "unsubscribe", "channel": "order_book/0"},
+                          {"type": "subscribe", "channel": "order_book/0"}], self.sent(ws)[3:5])
+        self.assertTrue(self.is_logged("WARNING", "No order book snapshot for market 0 within 0.1 s of subscribing"))
+
+    @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
+    async def test_a_newer_snapshot_is_not_overwritten_by_the_updates_before_it(self, ws_connect_mock):
+        """Two resubscriptions' worth of frames through Hummingbot's own tracker: an update that set a level before
+        a resubscribe must not bring that level back over the fresh snapshot that no longer has it."""
+        first = payloads.fresh(payloads.WS_BOOK_SNAPSHOT)
+        added = book_update(SNAPSHOT_NONCE, SNAPSHOT_NONCE + 10)
+        added["order_book"].update(asks=[{"price": "2330.00", "size": "1.0000"}], bids=[])
+        fresh = payloads.fresh(payloads.WS_BOOK_SNAPSHOT)
+        fresh["order_book"]["nonce"] = SNAPSHOT_NONCE + 50
+        fresh["order_book"]["asks"] = [{"price": "2341.25", "size": "2.0000"}]
+        after = book_update(SNAPSHOT_NONCE + 50, SNAPSHOT_NONCE + 60)
+        after["order_book"].update(asks=[], bids=[{"price": "1999.00", "size": "3.0000"}])
+        tracker = OrderBookTracker(data_source=self.data_source, trading_pairs=[TRADING_PAIR])
+        ws = self.mocking_assistant.create_websocket_mock()
+        ws_connect_mock.return_value = ws
+        for frame in (first, added):
+            self.mocking_assistant.add_websocket_aiohttp_message(ws, json.dumps(frame))
+        with aioresponses() as mock_api:
+            # The tracker may ask for the first book before the stream is read: an empty REST book seeds it.
+            mock_api.get(url_pattern(CONSTANTS.ORDER_BOOK_ORDERS_PATH), payload={"bids": [], "asks": []}, repeat=True)
+            tracker.start()
+            self.addCleanup(tracker.stop)
+            await self.until(lambda: TRADING_PAIR in tracker._tracking_tasks)
+        for _ in range(300):
+            if TRADING_PAIR in tracker._tracking_tasks and 2330.0 in self.asks(tracker):
+                break
+            await asyncio.sleep(0.01)
+        self.assertIn(2330.0, self.asks(tracker))
+
+        for frame in (fresh, after):
+            self.mocking_assistant.add_websocket_aiohttp_message(ws, json.dumps(frame))
+        for _ in range(300):
+            if tracker.order_books[TRADING_PAIR].snapshot_uid == SNAPSHOT_NONCE + 50 and self.bids(tracker)[0] == 1999:
+                break
+            await asyncio.sleep(0.01)
+
+        self.assertEqual([2341.25], self.asks(tracker))
+        self.assertEqual([1999.0, 2000.0], sorted(self.bids(tracker)))
+        self.assertEqual(2.0, next(tracker.order_books[TRADING_PAIR].ask_entries()).amount)
+
+    async def until(self, condition, attempts: int = 300):
+        for _ in range(attempts):
+            if condition():
+                return
+            await asyncio.sleep(0.01)
+        self.fail("condition not met")
+
+    @staticmethod
+    def asks(tracker: OrderBookTracker) -> List[float]:
+        return [row.price for row in tracker.order_books[TRADING_PAIR].ask_entries()]
+
+    @staticmethod
+    def bids(tracker: OrderBookTracker) -> List[float]:
+        return [row.price for row in tracker.order_books[TRADING_PAIR].bid_entries()]
+
+    @patch.object(module, "TRACKER_SAVED_MESSAGES", 3)
+    @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
+    async def test_a_first_book_older_than_the_tracker_keeps_is_refreshed(self, ws_connect_mock):
+        nonces = [SNAPSHOT_NONCE + 10 * step for step in range(4)]
+        ws = await self.listen(ws_connect_mock, [payloads.WS_BOOK_SNAPSHOT] + [
+            book_update(begin, end) for begin, end in zip(nonces, nonces[1:])])
+
+        book = await asyncio.wait_for(self.data_source._order_book_snapshot(TRADING_PAIR), 1)
+
+        self.assertEqual(SNAPSHOT_NONCE, book.update_id)
+        self.assertIsNone(self.data_source._last_nonce[0])
+        self.assertEqual([{"type": "unsubscribe", "channel": "order_book/0"},
+                          {"type": "subscribe", "channel": "order_book/0"}], await self.sent_after_resubscribing(ws))
+        self.assertTrue(self.is_logged("INFO", f"{TRADING_PAIR} book: more updates since its first snapshot than "
+                                               f"Hummingbot keeps"))
 
     @patch("aiohttp.ClientSession.ws_connect", new_callable=AsyncMock)
     async def test_first_book_and_funding_info_come_from_the_stream_without_rest(self, ws_connect_mock):
