@@ -26,6 +26,12 @@ _ZERO = Decimal(0)
 class SequenceGap(Exception):
     """A book frame did not follow the previous one: the connection's book can no longer be trusted."""
 
+    def __init__(self, synced: bool):
+        super().__init__()
+        # Whether the connection had a snapshot: a fresh one is then wanted at once; a connection that opened without
+        # one is retried after the usual pause, not in a tight loop.
+        self.synced = synced
+
 
 class BookMirror:
     """The stream's view of one market's book, kept to check frames in order and to turn every frame (a snapshot
@@ -215,12 +221,16 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
                 market = await self._connector.exchange_symbol_associated_to_pair(trading_pair=trading_pair)
                 path = self.STREAM_PATHS[kind].format(market=market)
                 ws = await self._connect(path)
+                if kind == "orderbooks":
+                    # seq counts per connection, from 1: the previous connection's says nothing about this one.
+                    self._mirror(trading_pair).seq = None
                 async for response in ws.iter_messages():
                     self._on_frame(path, response.data, handle)
             except asyncio.CancelledError:
                 raise
-            except SequenceGap:
-                delay = 0  # a fresh snapshot is wanted now
+            except SequenceGap as gap:
+                if gap.synced:
+                    delay = 0
             except ConnectionError as e:
                 self.logger().warning(f"The Extended {path} stream closed ({e}); reconnecting.")
             except Exception as e:
@@ -255,8 +265,8 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
                 self.logger().info(
                     f"Order book stream gap on {trading_pair} (seq {book_frame.seq} after {mirror.seq}); reconnecting "
                     f"for a fresh snapshot ({self.resync_count} resyncs so far).")
-                mirror.seq = None
-                raise SequenceGap()
+                synced, mirror.seq = mirror.seq is not None, None
+                raise SequenceGap(synced)
             bids, asks = mirror.apply(book_frame)
         mirror.seq = book_frame.seq
         if mirror.emitting and (bids or asks):

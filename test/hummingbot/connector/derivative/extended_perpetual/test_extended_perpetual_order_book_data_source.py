@@ -163,6 +163,36 @@ class OrderBookDataSourceTests(helpers.IsolatedConnections, IsolatedAsyncioTestC
         await asyncio.sleep(0.01)
         self.assertEqual(1, self.data_source.resync_count)
         self.assertEqual([], await self.diffs())
+        # A connection that never had a snapshot is not retried in a tight loop.
+        self.data_source._sleep.assert_awaited_with(CONSTANTS.STREAM_RECONNECT_DELAY)
+
+    async def test_a_gap_after_a_snapshot_reconnects_at_once(self):
+        self.feed(snapshot(1, [level("100", "1")], []), delta(3, [level("100", "2", "1")], []))
+        self.start_book_stream()
+        await self.mocking.run_until_all_aiohttp_messages_delivered(self.ws)
+        await asyncio.sleep(0.01)
+        self.assertEqual(1, self.data_source.resync_count)
+        self.data_source._sleep.assert_awaited_with(0)
+
+    async def test_a_new_connection_does_not_continue_the_previous_connections_seq(self):
+        """After a drop, a DELTA that would follow the old connection's seq is not applied: only the new connection's
+        snapshot tells where its deltas start."""
+        self.feed(snapshot(1, [level("100", "1")], [level("101", "1")]), delta(2, [level("100", "2", "1")], []))
+        self.start_book_stream()
+        book_snapshot = await self.data_source._order_book_snapshot(PAIR)
+        self.feed({"status": "ERROR", "error": {"code": 1001, "message": "dropped"}},
+                  delta(3, [level("99", "9", "9")], []),
+                  snapshot(1, [level("100", "2"), level("98", "1")], [level("101", "1")]))
+        await self.mocking.run_until_all_aiohttp_messages_delivered(self.ws)
+        await asyncio.sleep(0.01)
+        diffs = await self.diffs()
+
+        self.assertEqual(1, self.data_source.resync_count)
+        self.assertTrue(any("gap on BTC-USD (seq 3 after None)" in r.getMessage() for r in self.log_records))
+        self.assertNotIn(99.0, [price for diff in diffs for price, _ in diff.content["bids"]])
+        bids, asks = self.levels(self.book_of(book_snapshot, diffs))
+        self.assertEqual([(100.0, 2.0), (98.0, 1.0)], bids)
+        self.assertEqual([(101.0, 1.0)], asks)
 
     async def test_diffs_wait_until_the_book_is_taken(self):
         self.feed(snapshot(1, [level("100", "1")], []), delta(2, [level("100", "2", "1")], []))
@@ -284,13 +314,20 @@ class WebUtilsTests(IsolatedAsyncioTestCase):
                          web_utils.public_rest_url("/info/markets", CONSTANTS.TESTNET_DOMAIN))
         self.assertEqual(CONSTANTS.WSS_URLS[CONSTANTS.DEFAULT_DOMAIN] + "/account", web_utils.stream_url("/account"))
 
-    async def test_throttler_has_one_pool_for_every_path(self):
+    async def test_throttler_has_one_pool_for_every_path_and_a_reserved_share(self):
         limits = {limit.limit_id: limit for limit in CONSTANTS.rate_limits()}
-        self.assertEqual((1000, 60), (limits[CONSTANTS.ALL_ENDPOINTS_LIMIT].limit,
-                                      limits[CONSTANTS.ALL_ENDPOINTS_LIMIT].time_interval))
+        # Extended's 1,000 a minute: 970 for orders and reads, 30 for the network check and the dead man's switch.
+        self.assertEqual((970, 60), (limits[CONSTANTS.ALL_ENDPOINTS_LIMIT].limit,
+                                     limits[CONSTANTS.ALL_ENDPOINTS_LIMIT].time_interval))
+        self.assertEqual((30, 60), (limits[CONSTANTS.RESERVED_LIMIT].limit,
+                                    limits[CONSTANTS.RESERVED_LIMIT].time_interval))
         for path in CONSTANTS.REST_PATHS:
-            self.assertEqual([CONSTANTS.ALL_ENDPOINTS_LIMIT], [p.limit_id for p in limits[path].linked_limits])
+            pool = CONSTANTS.RESERVED_LIMIT if path == CONSTANTS.DEAD_MAN_SWITCH_PATH else CONSTANTS.ALL_ENDPOINTS_LIMIT
+            self.assertEqual([pool], [p.limit_id for p in limits[path].linked_limits])
+        self.assertEqual([CONSTANTS.RESERVED_LIMIT],
+                         [p.limit_id for p in limits[CONSTANTS.NETWORK_CHECK_LIMIT_ID].linked_limits])
         market_maker = {limit.limit_id: limit for limit in CONSTANTS.rate_limits("market_maker")}
-        self.assertEqual((60_000, 300), (market_maker[CONSTANTS.ALL_ENDPOINTS_LIMIT].limit,
-                                         market_maker[CONSTANTS.ALL_ENDPOINTS_LIMIT].time_interval))
+        self.assertEqual((59_850, 150, 300), (market_maker[CONSTANTS.ALL_ENDPOINTS_LIMIT].limit,
+                                              market_maker[CONSTANTS.RESERVED_LIMIT].limit,
+                                              market_maker[CONSTANTS.ALL_ENDPOINTS_LIMIT].time_interval))
         self.assertGreater(await web_utils.get_current_server_time(), 1.7e9)
