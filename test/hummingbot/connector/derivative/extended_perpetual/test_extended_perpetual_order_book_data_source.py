@@ -314,20 +314,13 @@ class WebUtilsTests(IsolatedAsyncioTestCase):
                          web_utils.public_rest_url("/info/markets", CONSTANTS.TESTNET_DOMAIN))
         self.assertEqual(CONSTANTS.WSS_URLS[CONSTANTS.DEFAULT_DOMAIN] + "/account", web_utils.stream_url("/account"))
 
-    async def test_throttler_has_one_pool_for_every_path_and_a_reserved_share(self):
+    async def test_throttler_has_one_pool_for_every_path(self):
         limits = {limit.limit_id: limit for limit in CONSTANTS.rate_limits()}
-        # Extended's 1,000 a minute: 970 for orders and reads, 30 for the network check and the dead man's switch.
-        self.assertEqual((970, 60), (limits[CONSTANTS.ALL_ENDPOINTS_LIMIT].limit,
-                                     limits[CONSTANTS.ALL_ENDPOINTS_LIMIT].time_interval))
-        self.assertEqual((30, 60), (limits[CONSTANTS.RESERVED_LIMIT].limit,
-                                    limits[CONSTANTS.RESERVED_LIMIT].time_interval))
+        self.assertEqual((1000, 60), (limits[CONSTANTS.ALL_ENDPOINTS_LIMIT].limit,
+                                      limits[CONSTANTS.ALL_ENDPOINTS_LIMIT].time_interval))
         for path in CONSTANTS.REST_PATHS:
-            pool = CONSTANTS.RESERVED_LIMIT if path == CONSTANTS.DEAD_MAN_SWITCH_PATH else CONSTANTS.ALL_ENDPOINTS_LIMIT
-            self.assertEqual([pool], [p.limit_id for p in limits[path].linked_limits])
-        self.assertEqual([CONSTANTS.RESERVED_LIMIT],
-                         [p.limit_id for p in limits[CONSTANTS.NETWORK_CHECK_LIMIT_ID].linked_limits])
+            self.assertEqual([CONSTANTS.ALL_ENDPOINTS_LIMIT], [p.limit_id for p in limits[path].linked_limits])
         market_maker = {limit.limit_id: limit for limit in CONSTANTS.rate_limits("market_maker")}
-        self.assertEqual((59_850, 150, 300), (market_maker[CONSTANTS.ALL_ENDPOINTS_LIMIT].limit,
-                                              market_maker[CONSTANTS.RESERVED_LIMIT].limit,
-                                              market_maker[CONSTANTS.ALL_ENDPOINTS_LIMIT].time_interval))
+        self.assertEqual((60_000, 300), (market_maker[CONSTANTS.ALL_ENDPOINTS_LIMIT].limit,
+                                         market_maker[CONSTANTS.ALL_ENDPOINTS_LIMIT].time_interval))
         self.assertGreater(await web_utils.get_current_server_time(), 1.7e9)
