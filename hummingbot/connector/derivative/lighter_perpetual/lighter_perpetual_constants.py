@@ -202,15 +202,29 @@ REST_PATHS = (
     ACTIVE_ORDERS_PATH, INACTIVE_ORDERS_PATH, ACCOUNT_TRADES_PATH, RECENT_TRADES_PATH, NEXT_NONCE_PATH, SEND_TX_PATH,
     SEND_TX_BATCH_PATH, FUNDING_RATES_PATH, POSITION_FUNDING_PATH, EXCHANGE_STATS_PATH,
 )
+# The network check's share of the pool. Hummingbot checks every 60 s (NetworkBase.check_network_interval), with
+# /orderBooks, which nothing else reads. The check counts in the whole pool only; every other request also counts in
+# ORDINARY_LIMIT, the pool less this share. So no amount of order traffic leaves the check waiting into its timeout,
+# and the check still takes what the rest leaves free (a shorter check interval).
+NETWORK_CHECK_PATH = ORDER_BOOKS_PATH
+NETWORK_CHECKS_RESERVED_PER_MINUTE = 3
+ORDINARY_LIMIT = "lighter_perpetual_ordinary"
 
 
 def rate_limits(tier: str = "Standard"):
     pool, weighted, tx_per_minute = TIER_LIMITS[tier]
+
+    def weight(path: str) -> int:
+        return ENDPOINT_WEIGHTS.get(path, DEFAULT_ENDPOINT_WEIGHT) if weighted else 1
+
+    reserved = NETWORK_CHECKS_RESERVED_PER_MINUTE * weight(NETWORK_CHECK_PATH)
     limits = [RateLimit(limit_id=ALL_ENDPOINTS_LIMIT, limit=pool, time_interval=ONE_MINUTE),
+              RateLimit(limit_id=ORDINARY_LIMIT, limit=pool - reserved, time_interval=ONE_MINUTE),
               RateLimit(limit_id=TX_LIMIT, limit=tx_per_minute, time_interval=ONE_MINUTE)]
     for path in REST_PATHS:
-        weight = ENDPOINT_WEIGHTS.get(path, DEFAULT_ENDPOINT_WEIGHT) if weighted else 1
-        linked = [LinkedLimitWeightPair(ALL_ENDPOINTS_LIMIT, weight)]
+        linked = [LinkedLimitWeightPair(ALL_ENDPOINTS_LIMIT, weight(path))]
+        if path != NETWORK_CHECK_PATH:
+            linked.append(LinkedLimitWeightPair(ORDINARY_LIMIT, weight(path)))
         if path in (SEND_TX_PATH, SEND_TX_BATCH_PATH):
             linked.append(LinkedLimitWeightPair(TX_LIMIT, 1))
         limits.append(RateLimit(limit_id=path, limit=pool, time_interval=ONE_MINUTE, linked_limits=linked))

@@ -2,15 +2,20 @@ import asyncio
 import email.parser
 import json
 import logging
+import re
 import time
 import unittest
 from typing import Dict
 from unittest.mock import patch
 
+from aioresponses import aioresponses
+
 from hummingbot.connector.derivative.lighter_perpetual import (
     lighter_perpetual_constants as CONSTANTS,
     lighter_perpetual_web_utils as web_utils,
 )
+from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_derivative import LighterPerpetualDerivative
+from hummingbot.core.network_iterator import NetworkStatus
 from hummingbot.core.web_assistant.connections.data_types import RESTMethod, RESTRequest
 from test.hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_payloads as payloads
 
@@ -149,8 +154,20 @@ class RateLimitTests(unittest.TestCase):
         weights = self.weights("Standard")
         self.assertEqual(set(CONSTANTS.REST_PATHS), set(weights))
         self.assertEqual({1}, {w[CONSTANTS.ALL_ENDPOINTS_LIMIT] for w in weights.values()})
-        self.assertEqual({CONSTANTS.ALL_ENDPOINTS_LIMIT: 1, CONSTANTS.TX_LIMIT: 1}, weights[CONSTANTS.SEND_TX_PATH])
-        self.assertEqual({CONSTANTS.ALL_ENDPOINTS_LIMIT: 1}, weights[CONSTANTS.NEXT_NONCE_PATH])
+        self.assertEqual({CONSTANTS.ALL_ENDPOINTS_LIMIT: 1, CONSTANTS.ORDINARY_LIMIT: 1, CONSTANTS.TX_LIMIT: 1},
+                         weights[CONSTANTS.SEND_TX_PATH])
+        self.assertEqual({CONSTANTS.ALL_ENDPOINTS_LIMIT: 1, CONSTANTS.ORDINARY_LIMIT: 1},
+                         weights[CONSTANTS.NEXT_NONCE_PATH])
+
+    def test_the_network_check_has_a_share_of_the_pool_no_other_request_takes(self):
+        for tier, ordinary, check_weight in (("Standard", 57, 1), ("Premium", 24_000 - 900, 300),
+                                             ("Plus", 120_000 - 900, 300), ("Builder", 240_000 - 900, 300)):
+            limits, weights = self.limits(tier), self.weights(tier)
+            self.assertEqual((ordinary, 60), (limits[CONSTANTS.ORDINARY_LIMIT].limit,
+                                              limits[CONSTANTS.ORDINARY_LIMIT].time_interval), tier)
+            self.assertEqual({CONSTANTS.ALL_ENDPOINTS_LIMIT: check_weight}, weights[CONSTANTS.ORDER_BOOKS_PATH], tier)
+            for path in set(CONSTANTS.REST_PATHS) - {CONSTANTS.ORDER_BOOKS_PATH}:
+                self.assertEqual(weights[path][CONSTANTS.ALL_ENDPOINTS_LIMIT], weights[path][CONSTANTS.ORDINARY_LIMIT])
 
     def test_premium_weights_endpoints(self):
         limits = self.limits("Premium")
@@ -183,13 +200,63 @@ class RateLimitTests(unittest.TestCase):
 
 class ThrottlerTests(unittest.IsolatedAsyncioTestCase):
     async def test_standard_throttler_holds_the_sixty_first_request_of_a_minute(self):
+        """57 requests of any kind, then only the network check's 3 more: 60 a minute in all."""
         throttler = web_utils.create_throttler("Standard")
 
-        async def request() -> bool:
-            async with throttler.execute_task(CONSTANTS.ACCOUNT_PATH):
+        async def request(path: str) -> bool:
+            async with throttler.execute_task(path):
                 return True
 
-        for _ in range(60):
-            self.assertTrue(await asyncio.wait_for(request(), 0.5))
+        for _ in range(57):
+            self.assertTrue(await asyncio.wait_for(request(CONSTANTS.ACCOUNT_PATH), 0.5))
         with self.assertRaises(asyncio.TimeoutError):
-            await asyncio.wait_for(request(), 0.3)
+            await asyncio.wait_for(request(CONSTANTS.ACCOUNT_PATH), 0.3)
+        for _ in range(3):
+            self.assertTrue(await asyncio.wait_for(request(CONSTANTS.NETWORK_CHECK_PATH), 0.5))
+        with self.assertRaises(asyncio.TimeoutError):
+            await asyncio.wait_for(request(CONSTANTS.NETWORK_CHECK_PATH), 0.3)
+
+
+class NetworkCheckBudgetTests(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self):
+        payloads.use_default_urls(self)
+        self.connector = LighterPerpetualDerivative(trading_pairs=[], trading_required=False)
+        # Hummingbot's wait is 60 s; the check itself gives up at 0.8 of it.
+        self.connector.check_network_timeout = 2.0
+        self.throttler = self.connector._throttler
+        self.tasks = []
+
+    async def asyncTearDown(self):
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.connector._web_assistants_factory._connections_factory.close()
+
+    async def take(self, limit_id: str):
+        async with self.throttler.execute_task(limit_id=limit_id):
+            pass
+
+    async def test_network_check_answers_while_orders_have_spent_their_whole_budget(self):
+        """A Standard account: order traffic takes everything it may (57 of the 60 requests a minute) and more orders
+        wait; the network check still goes out at once and answers CONNECTED within its timeout."""
+        for _ in range(57):
+            await self.take(CONSTANTS.SEND_TX_BATCH_PATH)
+        waiting_order = asyncio.get_running_loop().create_task(self.take(CONSTANTS.SEND_TX_BATCH_PATH))
+        self.tasks.append(waiting_order)
+        await asyncio.sleep(0.3)
+        self.assertFalse(waiting_order.done())
+
+        with aioresponses() as mock_api:
+            mock_api.get(re.compile(re.escape(web_utils.public_rest_url(CONSTANTS.ORDER_BOOKS_PATH)) + r"(\?.*)?$"),
+                         payload={"code": 200, "order_books": []})
+            started = time.monotonic()
+            status = await self.connector.check_network()
+            elapsed = time.monotonic() - started
+
+        self.assertEqual(CONSTANTS.NETWORK_CHECK_PATH, self.connector.check_network_request_path)
+        self.assertEqual(NetworkStatus.CONNECTED, status)
+        self.assertLess(elapsed, 0.8 * self.connector.check_network_timeout)
+        self.assertFalse(waiting_order.done())
+        # Requests of every kind (a read here) wait for the ordinary budget, not only orders.
+        with self.assertRaises(asyncio.TimeoutError):
+            await asyncio.wait_for(self.take(CONSTANTS.ACCOUNT_PATH), 0.3)
