@@ -16,8 +16,12 @@ A transaction whose frame got no answer is in doubt: it keeps its nonce and its 
 as it was. Lighter takes one transaction per nonce of a key, in order, so of the two sends at most one executes; a
 nonce error on the second means the first took the nonce (accepted once /nextNonce shows it). In doubt, a transaction
 is never reported failed: if no send settles it within MAX_SENDS it is reported unknown (LighterOutcomeUnknown) and
-the order stays tracked until the exchange shows it or its absence. One failure never causes a second: what never ran
-only because of it is sent again at its nonce, or signed again at a new one if a nonce ahead of it was freed.
+the order stays tracked until the exchange shows it or its absence; the key is not held for it: the next transactions
+are signed from the nonce /nextNonce shows, so either its earlier send executes first (and theirs are signed again) or
+one of them takes its nonce and it can never execute. One failure never causes a second: what never ran only because
+of it is sent again at its nonce, or signed again at a new one if a nonce ahead of it was freed; one in doubt there is
+signed again at its own nonce with SkipTxNonce (Lighter then takes it above the freed nonces, which stay unused), so
+again at most one of its two versions executes and it is decided by the answer, not left unknown.
 """
 import asyncio
 import contextlib
@@ -154,8 +158,10 @@ class Action(Enum):
 #   outcome needs it) was executed: it is accepted;
 # - a transaction sent again keeps its nonce and signed bytes, unless a nonce ahead of it was freed (a transaction
 #   that failed): then it is signed again at a new nonce;
-# - a transaction in doubt (a send of it got no answer) is never failed nor signed at another nonce: where either
-#   would happen, or after MAX_SENDS, it is reported unknown (LighterOutcomeUnknown).
+# - a transaction in doubt (a send of it got no answer) is never failed nor signed at another nonce: where it would be
+#   failed, or after MAX_SENDS, it is reported unknown (LighterOutcomeUnknown) and the next transactions are signed
+#   from /nextNonce (its nonce, if it did not execute); where a freed nonce ahead of it would have it signed at a new
+#   nonce, it is signed again at its own with SkipTxNonce instead, skipping the freed ones.
 #                          first failure                  behind an earlier failure
 DECISIONS = {
     TxErrorKind.NONCE:      (Action.NONCE_USED,         Action.SEND_AGAIN),
@@ -167,9 +173,10 @@ DECISIONS = {
 }
 
 
-# A signing call receives the SDK's SignerClient, the nonce and the API key index and returns the SDK's 4-tuple
+# A signing call receives the SDK's SignerClient, the nonce, the API key index and skip_nonce (1: the nonce need only be
+# above the key's last executed one, Lighter's L2TxAttributes SkipTxNonce) and returns the SDK's 4-tuple
 # (tx_type, tx_info, tx_hash, error).
-SignCall = Callable[[Any, int, int], Tuple[Optional[int], Optional[str], Optional[str], Optional[str]]]
+SignCall = Callable[[Any, int, int, int], Tuple[Optional[int], Optional[str], Optional[str], Optional[str]]]
 
 
 @dataclass
@@ -188,6 +195,8 @@ class _PendingTx:
     in_doubt: bool = False
     # Leaves in a frame of its own: it was in a refused batch of which it is unknown which transaction was refused.
     alone: bool = False
+    # In doubt behind a freed nonce: signed again at its own nonce with SkipTxNonce before it leaves again.
+    skip_gap: bool = False
 
 
 @dataclass
@@ -365,46 +374,47 @@ class LighterTransactionClient:
 
     def create_order(self, market_index: int, client_order_index: int, base_amount: int, price: int, is_ask: bool,
                      order_type: int, time_in_force: int, reduce_only: bool, order_expiry: int) -> SignCall:
-        def sign(signer, nonce: int, api_key_index: int):
+        def sign(signer, nonce: int, api_key_index: int, skip_nonce: int = 0):
             return signer.sign_create_order(
                 market_index, client_order_index, base_amount, price, int(is_ask), order_type, time_in_force,
-                int(reduce_only), 0, order_expiry, nonce=nonce, api_key_index=api_key_index)
+                int(reduce_only), 0, order_expiry, skip_nonce=skip_nonce, nonce=nonce, api_key_index=api_key_index)
         return sign
 
     @staticmethod
     def cancel_order(market_index: int, order_index: int) -> SignCall:
         """Cancels by order index or, below 2^48, by client order index: no look-up of the exchange's index."""
-        def sign(signer, nonce: int, api_key_index: int):
-            return signer.sign_cancel_order(market_index, order_index, nonce=nonce, api_key_index=api_key_index)
+        def sign(signer, nonce: int, api_key_index: int, skip_nonce: int = 0):
+            return signer.sign_cancel_order(market_index, order_index, skip_nonce=skip_nonce, nonce=nonce,
+                                            api_key_index=api_key_index)
         return sign
 
     @staticmethod
     def cancel_all_orders() -> SignCall:
-        def sign(signer, nonce: int, api_key_index: int):
-            return signer.sign_cancel_all_orders(CONSTANTS.CANCEL_ALL_IMMEDIATE, 0, nonce=nonce,
+        def sign(signer, nonce: int, api_key_index: int, skip_nonce: int = 0):
+            return signer.sign_cancel_all_orders(CONSTANTS.CANCEL_ALL_IMMEDIATE, 0, skip_nonce=skip_nonce, nonce=nonce,
                                                  api_key_index=api_key_index)
         return sign
 
     @staticmethod
     def schedule_cancel_all_orders(at_ms: int) -> SignCall:
         """The dead man's switch: Lighter cancels every open order of the account at `at_ms` (unix milliseconds)."""
-        def sign(signer, nonce: int, api_key_index: int):
-            return signer.sign_cancel_all_orders(CONSTANTS.CANCEL_ALL_SCHEDULED, at_ms, nonce=nonce,
-                                                 api_key_index=api_key_index)
+        def sign(signer, nonce: int, api_key_index: int, skip_nonce: int = 0):
+            return signer.sign_cancel_all_orders(CONSTANTS.CANCEL_ALL_SCHEDULED, at_ms, skip_nonce=skip_nonce,
+                                                 nonce=nonce, api_key_index=api_key_index)
         return sign
 
     @staticmethod
     def abort_scheduled_cancel_all() -> SignCall:
-        def sign(signer, nonce: int, api_key_index: int):
-            return signer.sign_cancel_all_orders(CONSTANTS.CANCEL_ALL_ABORT, 0, nonce=nonce,
+        def sign(signer, nonce: int, api_key_index: int, skip_nonce: int = 0):
+            return signer.sign_cancel_all_orders(CONSTANTS.CANCEL_ALL_ABORT, 0, skip_nonce=skip_nonce, nonce=nonce,
                                                  api_key_index=api_key_index)
         return sign
 
     @staticmethod
     def update_leverage(market_index: int, initial_margin_fraction: int) -> SignCall:
-        def sign(signer, nonce: int, api_key_index: int):
+        def sign(signer, nonce: int, api_key_index: int, skip_nonce: int = 0):
             return signer.sign_update_leverage(market_index, initial_margin_fraction, CONSTANTS.CROSS_MARGIN_MODE,
-                                               nonce=nonce, api_key_index=api_key_index)
+                                               skip_nonce=skip_nonce, nonce=nonce, api_key_index=api_key_index)
         return sign
 
     # --- dispatcher ---------------------------------------------------------------------------------------------
@@ -481,10 +491,11 @@ class LighterTransactionClient:
             # A failure was reported meanwhile: these wait for its recovery, in their place.
             self._resend.extend(txs)
             return
-        unsigned = [tx for tx in txs if tx.nonce < 0] + self._join_queued(txs)
+        unsigned = [tx for tx in txs if tx.nonce < 0 or tx.skip_gap] + self._join_queued(txs)
         while unsigned:
             for tx, error in await self._on_signer_thread(self._sign_batch, unsigned):
-                self._fail([tx], LighterTransactionError(f"The signer refused the transaction: {self._scrub(error)}"))
+                self._give_up([tx], LighterTransactionError(f"The signer refused the transaction: "
+                                                            f"{self._scrub(error)}"))
             # A burst reaches the queue over a few loop iterations (the derivative starts a few orders per
             # iteration): what arrived while these were signed joins the frame, which leaves once signing has caught
             # up. Signing thus overlaps the burst's creation, and the frames stay as full as they were.
@@ -581,9 +592,9 @@ class LighterTransactionClient:
                 if not freed:
                     next_nonce = tx.nonce + 1
                 elif tx.in_doubt:
-                    self._give_up([tx], error)
-                    nonce_known = False
-                    continue
+                    # Its earlier send may still execute, at its nonce only: signed again at that same nonce, skipping
+                    # the freed ones, so that at most one of the two ever executes.
+                    tx.skip_gap = True
                 else:
                     tx.nonce = -1
                 self._resend.append(tx)
@@ -593,6 +604,10 @@ class LighterTransactionClient:
                     pause = max(pause, BUSY_BACKOFF[min(sends, len(BUSY_BACKOFF)) - 1])
                 elif sends > 1:
                     pause = max(pause, BUSY_BACKOFF[min(sends - 1, len(BUSY_BACKOFF)) - 1])
+        kept = [tx.nonce for tx in self._resend if tx.skip_gap]
+        if kept and next_nonce is not None:
+            # What is signed again at a new nonce follows those signed again at their own.
+            next_nonce = max(next_nonce, max(kept) + 1)
         if not nonce_known:
             self._nonce_stale, self._stale_settle = True, EXECUTION_SETTLE
         elif next_nonce is not None:
@@ -745,13 +760,18 @@ class LighterTransactionClient:
         nonce back and the rest stay consecutive."""
         refused = []
         for tx in txs:
-            _, nonce = self._nonce_manager.next_nonce(self._api_key_index)
-            tx_type, tx_info, tx_hash, error = tx.sign(self._signer, nonce, self._api_key_index)
+            if tx.skip_gap:
+                nonce = tx.nonce
+            else:
+                _, nonce = self._nonce_manager.next_nonce(self._api_key_index)
+            tx_type, tx_info, tx_hash, error = tx.sign(self._signer, nonce, self._api_key_index, int(tx.skip_gap))
             if error:
-                self._nonce_manager.acknowledge_failure(self._api_key_index)
+                if not tx.skip_gap:
+                    self._nonce_manager.acknowledge_failure(self._api_key_index)
                 refused.append((tx, error))
             else:
                 tx.nonce, tx.tx_type, tx.tx_info, tx.tx_hash = nonce, tx_type, tx_info, tx_hash
+                tx.skip_gap = False
         return refused
 
     # --- transport: WebSocket -----------------------------------------------------------------------------------

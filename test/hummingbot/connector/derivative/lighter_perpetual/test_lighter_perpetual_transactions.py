@@ -203,8 +203,8 @@ class LighterTransactionClientTests(unittest.IsolatedAsyncioTestCase):
         signed = []
         sign = self.create_order(7)
 
-        def recording_sign(signer, nonce, api_key_index):
-            signed.append(sign(signer, nonce, api_key_index))
+        def recording_sign(signer, nonce, api_key_index, skip_nonce):
+            signed.append(sign(signer, nonce, api_key_index, skip_nonce))
             return signed[-1]
 
         tx_hash = await self.client.submit(recording_sign)
@@ -372,9 +372,9 @@ class LighterTransactionClientTests(unittest.IsolatedAsyncioTestCase):
         sign = self.create_order(3)
         threads = []
 
-        def recording_sign(signer, nonce, api_key_index):
+        def recording_sign(signer, nonce, api_key_index, skip_nonce):
             threads.append(threading.current_thread())
-            return sign(signer, nonce, api_key_index)
+            return sign(signer, nonce, api_key_index, skip_nonce)
 
         await self.client.submit(recording_sign)
 
@@ -845,3 +845,65 @@ class LighterTransactionSocketTests(unittest.IsolatedAsyncioTestCase):
         lost, = self.frames()
         again, = self.rest_sends()
         self.assertEqual(lost.form["data"]["tx_infos"], again.form["tx_infos"])
+
+    # --- in doubt: never holding the key, never left unknown where a nonce decides ------------------------------------
+
+    def sent_infos(self, client_order_index: int) -> List[dict]:
+        """The tx_info of every send of the create with this ClientOrderIndex, in the order they were sent."""
+        infos = []
+        for request in self.ex.state.requests:
+            if request.transport == "ws" and request.method.startswith("jsonapi/"):
+                fields = request.form["data"]
+            elif request.transport == "rest" and request.path.endswith((CONSTANTS.SEND_TX_PATH,
+                                                                        CONSTANTS.SEND_TX_BATCH_PATH)):
+                fields = request.form
+            else:
+                continue
+            sent = json.loads(fields["tx_infos"]) if "tx_infos" in fields else [fields["tx_info"]]
+            infos.extend(info for info in (json.loads(i) if isinstance(i, str) else i for i in sent)
+                         if info.get("ClientOrderIndex") == client_order_index)
+        return infos
+
+    async def test_orders_in_doubt_behind_a_refused_cancel_are_signed_again_at_their_own_nonces_and_placed_once(self):
+        await self.client.start()
+        first_nonce = self.ex.txs.reported_next_nonce(self.account, self.ex.state.accounts[self.account].api_keys[3])
+        # The frame [cancel of an order that is not active, three creates] is lost: it may still execute, for all the
+        # client knows. Sent again, the cancel is refused and nothing of the batch runs: its nonce is freed, in front
+        # of three creates whose earlier send is in doubt.
+        self.ex.faults.add(f"tx:{CONSTANTS.TX_TYPE_CANCEL_ORDER}", timeout_ms=1, count=1)
+        before = self.executed()
+
+        with patch.object(transactions_module, "SEND_TIMEOUT", 0.3):
+            results = await asyncio.gather(self.client.submit(self.client.cancel_order(0, 999)),
+                                           *(self.client.submit(self.order(index)) for index in (1, 2, 3)),
+                                           return_exceptions=True)
+
+        self.assertIsInstance(results[0], LighterTransactionError)
+        self.assertTrue(all(isinstance(tx_hash, str) for tx_hash in results[1:]), results)
+        self.assertEqual([1, 2, 3], self.resting())
+        self.assertEqual(3, self.executed() - before)
+        for index in (1, 2, 3):
+            lost, again, last = self.sent_infos(index)
+            # Signed again at the nonce it was first sent at, with SkipTxNonce: of the two, at most one can execute.
+            self.assertEqual(first_nonce + index, last["Nonce"])
+            self.assertEqual(lost["Nonce"], last["Nonce"])
+            self.assertIsNone(lost["L2TxAttributes"])
+            self.assertEqual({"4": 1}, last["L2TxAttributes"])
+        # The freed nonce stays unused; the next order leaves after the last create's nonce.
+        await self.client.submit(self.order(4))
+        self.assertEqual(first_nonce + 4, self.sent_infos(4)[-1]["Nonce"])
+        self.assertEqual([1, 2, 3, 4], self.resting())
+
+    async def test_a_transaction_reported_unknown_does_not_hold_the_key_the_next_one_takes_its_unused_nonce(self):
+        await self.client.start()
+        self.ex.faults.add(f"tx:{CONSTANTS.TX_TYPE_CREATE_ORDER}", timeout_ms=1, count=2)  # both sends lost
+
+        with patch.object(transactions_module, "SEND_TIMEOUT", 0.3), patch.object(transactions_module, "MAX_SENDS", 2):
+            with self.assertRaises(LighterOutcomeUnknown) as unknown:
+                await self.client.submit(self.order(1))
+            await self.client.submit(self.order(2))
+
+        self.assertEqual([2], self.resting())
+        # Order 1's transaction can now never execute: its nonce is taken, which is what decides its order.
+        self.assertEqual(unknown.exception.nonce, self.sent_infos(2)[-1]["Nonce"])
+        self.assertGreater(await self.client.fetch_next_nonce(), unknown.exception.nonce)
