@@ -1,6 +1,7 @@
 """REST middleware: request log, injected faults, rate limit, X-Api-Key auth, exchange error envelope."""
 import asyncio
 import json
+import logging
 
 from aiohttp import web
 
@@ -59,6 +60,12 @@ async def api_middleware(request: web.Request, handler):
         response = await handler(request)
     except ExchangeError as err:
         response = error(err)
+    except web.HTTPException:
+        raise
+    except Exception:
+        # The emulator's own failure: said with its traceback, and answered as the live 5xx.
+        logging.getLogger(__name__).exception(f"The Extended emulator failed on {request.method} {request.path}")
+        return http_error(500, SERVER_ERROR_BODY, code=1006)
     if faults.string_error_codes and response.status == NOT_FOUND[0]:
         response = http_error(NOT_FOUND[0], json.loads(response.body)["error"]["message"], code=NOT_FOUND_WORD)
     if answer_delay > 0:

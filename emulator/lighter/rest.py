@@ -1,6 +1,7 @@
 """REST handlers under /api/v1, with the venue's paths, parameters, response shapes and error envelope."""
 import asyncio
 import json
+import logging
 from typing import Callable, Dict, List, Optional
 
 from aiohttp import web
@@ -164,6 +165,8 @@ class RestApi:
         except web.HTTPException as error:
             return json_response({"code": error.status, "message": error.reason.lower()}, status=error.status)
         except Exception:
+            # The emulator's own failure: said with its traceback, or a test would see only a 500.
+            logging.getLogger(__name__).exception(f"The Lighter emulator failed on {request.method} {request.path}")
             return json_response({"code": 500, "message": "internal server error"}, status=500)
 
     def _record(self, request: web.Request, form: Dict[str, str]):

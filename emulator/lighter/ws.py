@@ -5,6 +5,7 @@ connection drains its queue, so publishing never awaits and per-connection order
 """
 import asyncio
 import json
+import logging
 import time
 import uuid
 from collections import defaultdict, deque
@@ -30,6 +31,12 @@ MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 REFUSAL_CLOSE_CODE = WSCloseCode.TRY_AGAIN_LATER
 # Queued after an answer, the writer closes the connection once everything before it was sent.
 _CLOSE = object()
+# Frames queued to one connection that its client has not read yet. A client this far behind is disconnected, with
+# a WARNING (inferred: Lighter does not document how it treats slow readers; dropping frames silently would break the
+# order book's nonce chain without a trace).
+SEND_QUEUE_LIMIT = 20_000
+_TOO_SLOW = object()
+logger = logging.getLogger(__name__)
 
 
 # Per-IP WebSocket limits, from Lighter's rate-limits page (test/fixtures/lighter_rate_limits.txt): connections,
@@ -115,9 +122,18 @@ class Connection:
         self.reader: Optional[asyncio.Task] = None
 
     def send(self, text):
-        if not self.closed:
-            self.queue.append(text)
+        if self.closed:
+            return
+        if len(self.queue) >= SEND_QUEUE_LIMIT:
+            logger.warning(f"Lighter emulator: a client left {SEND_QUEUE_LIMIT} frames unread; its connection is "
+                           f"closed.")
+            self.closed = True
+            self.queue.clear()
+            self.queue.append(_TOO_SLOW)
             self.wakeup.set()
+            return
+        self.queue.append(text)
+        self.wakeup.set()
 
     def close_after_sent(self):
         self.send(_CLOSE)
@@ -132,6 +148,9 @@ class Connection:
                     text = queue.popleft()
                     if text is _CLOSE:
                         await self.ws.close(code=REFUSAL_CLOSE_CODE)
+                        return
+                    if text is _TOO_SLOW:
+                        await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too slow: send queue full")
                         return
                     await self.ws.send_str(text)
         except (ConnectionResetError, RuntimeError):
@@ -195,12 +214,19 @@ class WsHub:
         return ws
 
     async def _handle_frames(self, conn: Connection):
-        while True:
-            due, text = await conn.inbox.get()
-            delay = due - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            await self._on_frame(conn, text, due - self.latency_ms / 1000)
+        try:
+            while True:
+                due, text = await conn.inbox.get()
+                delay = due - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                await self._on_frame(conn, text, due - self.latency_ms / 1000)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The emulator's own failure: a reader that died quietly would leave the client waiting for answers.
+            logger.exception("The Lighter emulator failed handling a client frame; the connection is closed.")
+            await conn.ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal error")
 
     def _drop(self, conn: Connection):
         self.limits.disconnect(conn.ip)

@@ -2,7 +2,7 @@ import asyncio
 import time
 from collections import OrderedDict
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Coroutine, Dict, List, Optional, Set, Tuple
 
 from bidict import bidict
 from pydantic import SecretStr
@@ -106,10 +106,12 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         self._client_ids_by_exchange_id: "OrderedDict[str, str]" = OrderedDict()
         self._placements = Placements()
         self._placement_lookups: Dict[str, asyncio.Task] = {}
+        # Cancels started in the background (a mass cancel, an orphan's cancel): they run on through a failed network
+        # check, and are cancelled when the connector stops.
+        self._background: Set[asyncio.Task] = set()
         self._dead_man_switch_seconds = _window(extended_perpetual_dead_man_switch_seconds)
         self._dead_man_switch_task: Optional[asyncio.Task] = None
         self._dead_man_switch_armed = False
-        self._stopping = False
         super().__init__(balance_asset_limit, rate_limits_share_pct)
         self._transactions = ExtendedTransactionClient(
             self._web_assistants_factory, api_key=self._api_key,
@@ -496,25 +498,38 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             self._placement_lookups.pop(client_order_id, None)
 
     async def start_network(self):
-        self._stopping = False
         await super().start_network()
         for client_order_id in self._placements.looking_up():
             self._start_placement_lookup(client_order_id)
         if self.is_trading_required and self._dead_man_switch_seconds > 0:
             self._dead_man_switch_task = safe_ensure_future(self._dead_man_switch_loop())
 
-    def stop(self, clock):
-        # Hummingbot stops a connector this way when the bot stops or exits (after its own cancel-on-stop); a lost
-        # network check only calls stop_network, which leaves the switch armed.
-        self._stopping = True
-        super().stop(clock)
-
     async def stop_network(self):
+        # A bot that stops or exits stops its clock, which marks the connector STOPPED (Hummingbot's clock calls its
+        # Cython stop, never a Python override) after Hummingbot's own cancel-on-stop; a failed network check also
+        # calls stop_network but leaves the status NOT_CONNECTED, and the switch armed.
+        stopping = self.network_status is NetworkStatus.STOPPED
         await super().stop_network()
+        # Hummingbot's base starts a funding payment poll at every start and never stops it (it is left waiting on an
+        # event the base replaced): one more pending task at every reconnect.
+        funding_poll, self._funding_fee_polling_task = self._funding_fee_polling_task, None
+        if funding_poll is not None:
+            funding_poll.cancel()
+            await asyncio.gather(funding_poll, return_exceptions=True)
         for task in list(self._placement_lookups.values()):
             task.cancel()
         self._placement_lookups.clear()
-        await self._stop_dead_man_switch(disarm=self._stopping)
+        if stopping:
+            background, self._background = list(self._background), set()
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+        await self._stop_dead_man_switch(disarm=stopping)
+
+    def _in_background(self, coroutine: Coroutine):
+        task = safe_ensure_future(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     # ----- dead man's switch -----
 
@@ -623,7 +638,7 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         tracked = [self._order_tracker.fetch_tracked_order(order.client_order_id) for order in orders_to_cancel]
         tracked = [order for order in tracked if order is not None]
         if tracked:
-            safe_ensure_future(self._mass_cancel(tracked))
+            self._in_background(self._mass_cancel(tracked))
 
     # ----- order and fill updates -----
 
@@ -849,10 +864,10 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             if failed is not None and failed.is_failure and info.state in _LIVE_STATES:
                 self.logger().error(f"Extended shows order {info.external_id} live after it was reported failed: it "
                                     f"is cancelled, since the strategy no longer counts on it.")
-                safe_ensure_future(self._cancel_orphan(info.external_id))
+                self._in_background(self._cancel_orphan(info.external_id))
         if data.get("isSnapshot") and self._order_tracker.all_fillable_orders:
             # Sent on every (re)connection: what changed while the stream was down is recovered over REST.
-            safe_ensure_future(self._recover_after_reconnect())
+            self._in_background(self._recover_after_reconnect())
 
     async def _cancel_orphan(self, external_id: str):
         try:

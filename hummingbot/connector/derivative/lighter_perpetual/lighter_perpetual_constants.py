@@ -109,6 +109,9 @@ MAX_TX_PER_BATCH = 15
 # Orders submitted together start, and orders accepted together are confirmed, this many per event-loop iteration
 # (the derivative's _start_burst_slice, the transaction client's _resolve_in_slices).
 ORDERS_PER_LOOP_ITERATION = 2
+# Orders submitted but not started yet: far above any burst a strategy sends (the benches send 100 at once); one more
+# is refused with a failure event.
+MAX_ORDER_BURST = 1000
 # Market orders are IOC limit orders priced this far through the best opposite price.
 MARKET_ORDER_SLIPPAGE = "0.01"
 

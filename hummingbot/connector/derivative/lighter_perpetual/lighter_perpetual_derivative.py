@@ -4,7 +4,7 @@ import math
 import time
 from collections import deque
 from decimal import Decimal
-from typing import Any, AsyncIterable, Callable, Deque, Dict, Iterable, List, Optional, Tuple
+from typing import Any, AsyncIterable, Callable, Coroutine, Deque, Dict, Iterable, List, Optional, Set, Tuple
 
 from bidict import bidict
 
@@ -84,6 +84,8 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         self._key_verified = False
         self._client_order_nonce = NonceCreator.for_microseconds()
         self._order_burst: Deque[Dict[str, Any]] = deque()
+        # Look-ups and recoveries started in the background: cancelled when the connector stops.
+        self._background: Set[asyncio.Task] = set()
         self._client_id_by_order_index: Dict[str, str] = {}
         # Per market id: the time of the newest account trade a fills look-up has read.
         self._fills_read_until: Dict[int, float] = {}
@@ -180,7 +182,7 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
     def _create_user_stream_data_source(self) -> UserStreamTrackerDataSource:
         data_source = LighterPerpetualUserStreamDataSource(
             transactions=self._transactions, api_factory=self._web_assistants_factory, domain=self._domain)
-        data_source.on_reconnect = lambda: safe_ensure_future(self._recover_fills())
+        data_source.on_reconnect = lambda: self._in_background(self._recover_fills())
         return data_source
 
     # --- lifecycle -----------------------------------------------------------------------------------------------
@@ -197,7 +199,10 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         # Hummingbot also calls stop_network when a network check fails, and start_network calls it first: only a
         # real stop (status STOPPED) cancels every order on request and stops the transaction client.
         stopping = self.network_status is NetworkStatus.STOPPED
-        self._order_burst.clear()
+        while self._order_burst:
+            self._refuse(**self._order_burst.popleft(), message=(
+                "The connector stopped before the order left; it was not sent." if stopping
+                else "Lighter failed the network check before the order left; it was not sent."))
         # A failed network check leaves the switch to its own task: renewals resume (or Lighter cancels) on their own.
         switch_was_on = stopping and await self._stop_dead_man_switch_task()
         if stopping and self._tx_client is not None and self._tx_client.running:
@@ -205,9 +210,29 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
             await asyncio.gather(*([self._cancel_every_account_order()] if self._cancel_all_on_stop else []),
                                  *([self._disarm_dead_man_switch()] if switch_was_on else []))
         await super().stop_network()
-        # After a failed network check the transaction client keeps running: it still answers for what is in the air.
-        if stopping and self._tx_client is not None:
-            await self._tx_client.stop()
+        # Hummingbot's base starts a funding payment poll at every start and never stops it (it is left waiting on an
+        # event the base replaced): one more pending task at every reconnect.
+        funding_poll, self._funding_fee_polling_task = self._funding_fee_polling_task, None
+        if funding_poll is not None:
+            funding_poll.cancel()
+            await asyncio.gather(funding_poll, return_exceptions=True)
+        # After a failed network check the transaction client keeps running: it still answers for what is in the air,
+        # and the look-ups keep settling orders in doubt.
+        if stopping:
+            await self._stop_background()
+            if self._tx_client is not None:
+                await self._tx_client.stop()
+
+    def _in_background(self, coroutine: Coroutine):
+        task = safe_ensure_future(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _stop_background(self):
+        tasks, self._background = list(self._background), set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def check_network(self) -> NetworkStatus:
         """Hummingbot's check, which alone would say nothing above DEBUG while Lighter cannot be reached: this one says
@@ -405,11 +430,16 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
                 **kwargs) -> str:
         # Lighter's ClientOrderIndex is an integer of at most 48 bits.
         order_id = str(get_new_numeric_client_order_id(self._client_order_nonce, max_id_bit_count=48))
+        order = dict(trade_type=TradeType.BUY if is_buy else TradeType.SELL, order_id=order_id,
+                     trading_pair=trading_pair, amount=amount, order_type=order_type, price=price, **kwargs)
+        if len(self._order_burst) >= CONSTANTS.MAX_ORDER_BURST:
+            # Refused once the strategy holds the id, as every other failure reaches it.
+            asyncio.get_event_loop().call_soon(lambda: self._refuse(**order, message=(
+                f"{CONSTANTS.MAX_ORDER_BURST} orders were already waiting to be sent; this one was not sent.")))
+            return order_id
         if not self._order_burst:
             asyncio.get_event_loop().call_soon(self._start_burst_slice)
-        self._order_burst.append(dict(trade_type=TradeType.BUY if is_buy else TradeType.SELL, order_id=order_id,
-                                      trading_pair=trading_pair, amount=amount, order_type=order_type, price=price,
-                                      **kwargs))
+        self._order_burst.append(order)
         return order_id
 
     def _start_burst_slice(self):
@@ -427,15 +457,21 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         # Hummingbot's own path starts with the pair's trading rule: without one it ends in a bare KeyError and no
         # failure event.
         if trading_pair not in self._trading_rules:
-            self.start_tracking_order(order_id=order_id, exchange_order_id=None, trading_pair=trading_pair,
-                                      trade_type=trade_type, price=price, amount=amount, order_type=order_type,
-                                      position_action=position_action, **kwargs)
-            self._on_order_failure(order_id=order_id, trading_pair=trading_pair, amount=amount, trade_type=trade_type,
-                                   order_type=order_type, price=price,
-                                   exception=checks.OrderRefused(self._untradable_reason(trading_pair)))
+            self._refuse(trade_type, order_id, trading_pair, amount, order_type, price, position_action,
+                         message=self._untradable_reason(trading_pair), **kwargs)
             return
         await super()._create_order(trade_type, order_id, trading_pair, amount, order_type, price,
                                     position_action=position_action, **kwargs)
+
+    def _refuse(self, trade_type: TradeType, order_id: str, trading_pair: str, amount: Decimal, order_type: OrderType,
+                price: Optional[Decimal] = None, position_action: PositionAction = PositionAction.NIL, *, message: str,
+                **kwargs):
+        """Fails an order that was never sent, with a failure event: the strategy holds its id."""
+        self.start_tracking_order(order_id=order_id, exchange_order_id=None, trading_pair=trading_pair,
+                                  trade_type=trade_type, price=price, amount=amount, order_type=order_type,
+                                  position_action=position_action, **kwargs)
+        self._on_order_failure(order_id=order_id, trading_pair=trading_pair, amount=amount, trade_type=trade_type,
+                               order_type=order_type, price=price, exception=checks.OrderRefused(message))
 
     def _untradable_reason(self, trading_pair: str) -> str:
         if not self._trading_rules:
@@ -510,7 +546,7 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
             # Not a failure: the order stays PENDING_CREATE until the stream, the order status poll or its own
             # look-ups find it, or prove it absent.
             self.logger().warning(f"Order {order.client_order_id} stays tracked: {e}.")
-            safe_ensure_future(self._settle_unknown_create(order, e))
+            self._in_background(self._settle_unknown_create(order, e))
             return ""
 
     async def _settle_unknown_create(self, order: InFlightOrder, unknown: LighterOutcomeUnknown):
@@ -560,7 +596,7 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
             if e.code in CONSTANTS.ORDER_NOT_FOUND_CODES:
                 # Not active on Lighter: filled, cancelled or never placed. The exchange's record decides which, not
                 # the refusal; Hummingbot meanwhile counts the refusal towards calling the order lost.
-                safe_ensure_future(self._settle_by_look_up(tracked_order))
+                self._in_background(self._settle_by_look_up(tracked_order))
             raise
         return True
 

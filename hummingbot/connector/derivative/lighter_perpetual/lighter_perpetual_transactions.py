@@ -58,6 +58,9 @@ SOCKET_RETRY_INTERVAL = 60.0
 STALLED_SOCKET_PAUSE = 15.0
 # How long stopping waits for answers to frames in the air, in seconds.
 STOP_ANSWER_WAIT = 2.0
+# Transactions waiting to be signed and sent: over two minutes of a Standard account's 60 transaction requests a
+# minute (15 a batch), far above any burst (the benches send 100 orders at once). One more is refused.
+MAX_QUEUED_TRANSACTIONS = 2000
 # /nextNonce is trusted once it covers every accepted transaction and has not moved for this long, in seconds (inferred:
 # lighter-python's ApiNonceManager advises at least 350 ms between execution and reuse of a key).
 EXECUTION_SETTLE = 0.5
@@ -321,9 +324,10 @@ class LighterTransactionClient:
         # Frames in the air get a moment to be answered: failing an order Lighter executes would leave it untracked.
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._flights_landed(), STOP_ANSWER_WAIT)
-        if self._dispatcher is not None:
-            self._dispatcher.cancel()
-            self._dispatcher = None
+        dispatcher, self._dispatcher = self._dispatcher, None
+        if dispatcher is not None:
+            dispatcher.cancel()
+        reader = self._socket_reader
         stopped = LighterTransactionError("The connector stopped before Lighter answered.")
         for flight in self._flights.values():
             for tx in flight.txs:
@@ -331,6 +335,9 @@ class LighterTransactionClient:
         socket = self._abandon_socket("The connector stopped")
         if socket is not None:
             await socket.disconnect()
+        # Nothing of the client outlives the stop: the cancelled tasks and the sockets still closing are awaited.
+        await asyncio.gather(*[task for task in (dispatcher, reader) if task is not None], *self._closing,
+                             return_exceptions=True)
         self._give_up(self._resend + list(self._queue) + [tx for group in self._failed for tx in group.txs], stopped)
         self._resend, self._failed = [], []
         self._queue.clear()
@@ -366,6 +373,9 @@ class LighterTransactionClient:
 
     async def submit(self, sign: SignCall) -> str:
         """Queues one transaction; returns its hash once the exchange accepted it, or raises LighterTransactionError."""
+        if len(self._queue) >= MAX_QUEUED_TRANSACTIONS:
+            raise LighterTransactionError(f"{MAX_QUEUED_TRANSACTIONS} transactions were already waiting to be sent to "
+                                          f"Lighter; this one was not sent.")
         self._ensure_dispatcher()
         future = asyncio.get_running_loop().create_future()
         self._queue.append(_PendingTx(sign=sign, future=future, index=next(self._submissions)))

@@ -10,6 +10,7 @@ from typing import List
 from hummingbot.connector.derivative.extended_perpetual import extended_perpetual_constants as CONSTANTS
 from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_derivative import ExtendedPerpetualDerivative
 from hummingbot.core.clock import Clock, ClockMode
+from hummingbot.core.network_iterator import NetworkStatus
 from test.hummingbot.connector.derivative.extended_perpetual.extended_perpetual_emulator_fixtures import (
     PAIR,
     EmulatorConnectorTestCase,
@@ -71,10 +72,11 @@ class ArmAndRenewTests(DeadManSwitchTestCase):
         await late.start_network()
         try:
             await self.wait_for(lambda: (PATH, True) in readiness, timeout=10)
+            running = list(readiness)  # the stop's disarm comes once the connector is no longer ready
         finally:
             await late.stop_network()
-        self.assertIn(False, [ready for _, ready in readiness])
-        self.assertEqual([True], list({ready for path, ready in readiness if path == PATH}))
+        self.assertIn(False, [ready for _, ready in running])
+        self.assertEqual([True], list({ready for path, ready in running if path == PATH}))
 
     async def test_renewals_count_in_the_throttler_budget(self):
         await self.wait_for(lambda: len(self.switch_requests()) >= 2)
@@ -112,10 +114,26 @@ class StopTests(DeadManSwitchTestCase):
         # Disarmed: what Hummingbot did not cancel on stop stays on the book.
         self.assertEqual("NEW", self.ex.state.order_by_external_id(self.acct.account_id, order_id).status)
 
+    async def test_a_clean_stop_through_the_clock_disarms_the_switch(self):
+        # Hummingbot's stop and exit leave the clock's context, which stops the connector without calling a Python
+        # override of stop(): only the STOPPED status tells a clean stop from a failed network check.
+        await self.wait_for(lambda: self.switch_requests())
+        with Clock(ClockMode.REALTIME) as clock:
+            clock.add_iterator(self.connector)
+        await self.wait_for(lambda: self.countdowns()[-1] == "0")
+        self.assertIsNone(self.acct.dead_man_deadline_ms)
+
     async def test_a_lost_network_leaves_the_switch_armed_and_extended_cancels(self):
         await self.wait_for(lambda: self.switch_requests())
         order_id = await self.place_resting()
-        await self.connector.stop_network()
+        clock = Clock(ClockMode.REALTIME)
+        self.connector.check_network_interval = 0.1
+        self.connector.start(clock, time.time())
+        await self.wait_for(lambda: self.connector.network_status is NetworkStatus.CONNECTED)
+        # Hummingbot's network check fails: it calls stop_network, and the status says NOT_CONNECTED.
+        self.ex.faults.fail_next(500, CONSTANTS.MARKETS_PATH, "GET", count=None)
+        await self.wait_for(lambda: self.connector.network_status is NetworkStatus.NOT_CONNECTED)
+        await self.wait_for(lambda: self.connector._dead_man_switch_task is None)
         stopped_at = time.monotonic()
         self.assertNotIn("0", self.countdowns())
         self.assertIsNotNone(self.acct.dead_man_deadline_ms)
@@ -124,6 +142,9 @@ class StopTests(DeadManSwitchTestCase):
         self.assertEqual("CANCELLED", order.status)
         self.assertLess(time.monotonic() - stopped_at, self.window + 0.5)
         self.assertNotIn("0", self.countdowns())
+        # The bot stopped later still turns the switch off.
+        self.connector.stop(clock)
+        await self.wait_for(lambda: self.countdowns()[-1] == "0")
 
 
 class OffTests(DeadManSwitchTestCase):
