@@ -68,6 +68,10 @@ CANCEL_ALL_IMMEDIATE = 0
 CANCEL_ALL_SCHEDULED = 1
 CANCEL_ALL_ABORT = 2
 CANCEL_ALL_ON_STOP_TIMEOUT = 10
+# An order still in the connector this long after it was submitted (waiting for room in the rate budget, or behind an
+# earlier transaction's recovery) is failed unsent rather than sent at a stale price; a connect-file setting.
+MAX_ORDER_AGE_DEFAULT_SECONDS = 5.0
+MAX_ORDER_AGE_LIMIT_SECONDS = 600.0
 # Dead man's switch: a scheduled cancel-all (Time: absolute unix milliseconds) that Lighter executes unless it is
 # replaced. lighter-go's MinOrderCancelAllPeriod / MaxOrderCancelAllPeriod put its time 5 minutes to 15 days ahead;
 # an account holds one at a time (21712 "account has a queued cancel all orders request"), so a renewal is an abort

@@ -60,6 +60,7 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         lighter_perpetual_account_tier: str = "Standard",
         lighter_perpetual_cancel_all_on_stop: Any = False,
         lighter_perpetual_dead_man_switch_seconds: Any = CONSTANTS.DEAD_MAN_SWITCH_DEFAULT_SECONDS,
+        lighter_perpetual_max_order_age_seconds: Any = CONSTANTS.MAX_ORDER_AGE_DEFAULT_SECONDS,
         trading_pairs: Optional[List[str]] = None,
         trading_required: bool = True,
         domain: str = CONSTANTS.DEFAULT_DOMAIN,
@@ -73,6 +74,7 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         self._cancel_all_on_stop = utils.validate_yes_no(lighter_perpetual_cancel_all_on_stop)
         self._dead_man_switch_seconds = utils.validate_dead_man_switch_seconds(
             lighter_perpetual_dead_man_switch_seconds)
+        self._max_order_age = utils.validate_max_order_age_seconds(lighter_perpetual_max_order_age_seconds)
         self._dead_man_switch_task: Optional[asyncio.Task] = None
         # When Lighter cancels every order unless the switch is renewed (unix seconds); 0 while none is known.
         self._dead_man_switch_deadline = 0.0
@@ -536,7 +538,7 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         expiry = checks.order_expiry(expiry, int(self._time() * 1e3), time_in_force == CONSTANTS.TIME_IN_FORCE_IOC)
         tx_hash = await self._transactions.submit(self._transactions.create_order(
             market_index, client_order_index, base_amount, price_ticks, is_ask, lighter_type, time_in_force,
-            position_action == PositionAction.CLOSE, expiry))
+            position_action == PositionAction.CLOSE, expiry), max_age=self._max_order_age)
         return tx_hash, self.current_timestamp
 
     async def _place_order_and_process_update(self, order: InFlightOrder, **kwargs) -> str:

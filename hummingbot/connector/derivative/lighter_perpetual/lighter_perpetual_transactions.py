@@ -7,8 +7,10 @@ OptimisticNonceManager, seeded and resynchronised from /nextNonce through Hummin
 Transactions that are ready at the same moment leave together: one dispatcher per API key drains everything queued,
 signs it on the worker thread, taking in what is queued meanwhile, and sends it as one sendtx or sendtxbatch (at most
 15). They travel over a WebSocket of their own: the exchange reads one connection's frames in order, so the next batch
-can leave before the previous one is answered and nonces still arrive in order. Without that socket they go over REST, one request at a
-time, since concurrent HTTP requests may overtake each other.
+can leave before the previous one is answered and nonces still arrive in order. Without that socket they go over REST,
+one request at a time, since concurrent HTTP requests may overtake each other. A batch is signed only once the rate
+budget has room for it, so no nonce waits; an order still unsigned past its maximum age fails unsent instead of
+leaving at a stale price.
 
 After any failure nothing new is sent until every frame in the air has been answered (or given up on); then each
 failed frame is decided by one table (DECISIONS), from the kind of its error and whether an earlier frame failed too.
@@ -56,6 +58,8 @@ SEND_TIMEOUT = 10.0
 SOCKET_RETRY_INTERVAL = 60.0
 # After it opened but stopped answering (SEND_TIMEOUT), REST carries transactions this long before it is reopened.
 STALLED_SOCKET_PAUSE = 15.0
+# While the rate budget has no room for a frame, it is checked again this often, in seconds.
+RATE_ROOM_POLL_INTERVAL = 0.1
 # How long stopping waits for answers to frames in the air, in seconds.
 STOP_ANSWER_WAIT = 2.0
 # Transactions waiting to be signed and sent: over two minutes of a Standard account's 60 transaction requests a
@@ -182,7 +186,7 @@ DECISIONS = {
 SignCall = Callable[[Any, int, int, int], Tuple[Optional[int], Optional[str], Optional[str], Optional[str]]]
 
 
-@dataclass
+@dataclass(eq=False)  # each is itself: found in the queue by identity
 class _PendingTx:
     sign: SignCall
     future: asyncio.Future
@@ -194,6 +198,9 @@ class _PendingTx:
     tx_info: str = ""
     tx_hash: str = ""
     sends: int = 0
+    # When it was submitted (monotonic clock), and how long it may wait unsigned before it fails unsent (None: forever).
+    queued_at: float = 0.0
+    max_age: Optional[float] = None
     # A send of it got no answer: it may have executed.
     in_doubt: bool = False
     # Leaves in a frame of its own: it was in a refused batch of which it is unknown which transaction was refused.
@@ -371,14 +378,19 @@ class LighterTransactionClient:
 
     # --- submission ----------------------------------------------------------------------------------------------
 
-    async def submit(self, sign: SignCall) -> str:
-        """Queues one transaction; returns its hash once the exchange accepted it, or raises LighterTransactionError."""
+    async def submit(self, sign: SignCall, max_age: Optional[float] = None) -> str:
+        """Queues one transaction; returns its hash once the exchange accepted it, or raises LighterTransactionError.
+        One still unsigned `max_age` seconds after this call fails unsent instead of leaving late."""
         if len(self._queue) >= MAX_QUEUED_TRANSACTIONS:
             raise LighterTransactionError(f"{MAX_QUEUED_TRANSACTIONS} transactions were already waiting to be sent to "
                                           f"Lighter; this one was not sent.")
         self._ensure_dispatcher()
         future = asyncio.get_running_loop().create_future()
-        self._queue.append(_PendingTx(sign=sign, future=future, index=next(self._submissions)))
+        tx = _PendingTx(sign=sign, future=future, index=next(self._submissions), queued_at=time.monotonic(),
+                        max_age=max_age)
+        self._queue.append(tx)
+        if max_age is not None:
+            asyncio.get_running_loop().call_later(max_age, self._expire_waiting, tx)
         self._wakeup.set()
         return await future
 
@@ -497,11 +509,13 @@ class LighterTransactionClient:
             return
         await self._ensure_signer()
         socket = await self._transaction_socket()
+        self._join_queued(txs)
+        await self._room_to_send(txs)
         if self._failed or self._nonce_stale:
             # A failure was reported meanwhile: these wait for its recovery, in their place.
             self._resend.extend(txs)
             return
-        unsigned = [tx for tx in txs if tx.nonce < 0 or tx.skip_gap] + self._join_queued(txs)
+        unsigned = [tx for tx in txs if tx.nonce < 0 or tx.skip_gap]
         while unsigned:
             for tx, error in await self._on_signer_thread(self._sign_batch, unsigned):
                 self._give_up([tx], LighterTransactionError(f"The signer refused the transaction: "
@@ -520,6 +534,37 @@ class LighterTransactionClient:
             await self._send_frame(socket, signed, seq)
         else:
             self._conclude(signed, seq, *(await self._send_rest(signed)))
+
+    async def _room_to_send(self, txs: List[_PendingTx]):
+        """Waits until the rate budget has room for a frame, so that nothing is signed (given a nonce) only to wait;
+        what waits longer than its maximum age meanwhile fails unsent."""
+        room = self._api_factory.throttler.execute_task(limit_id=CONSTANTS.SEND_TX_BATCH_PATH)
+        while txs:
+            room.flush()
+            if room.within_capacity():
+                return
+            now = time.monotonic()
+            for tx in [tx for tx in txs if tx.nonce < 0 and tx.max_age is not None
+                       and now - tx.queued_at >= tx.max_age]:
+                txs.remove(tx)
+                self._fail([tx], self._too_old(tx))
+            await asyncio.sleep(RATE_ROOM_POLL_INTERVAL)
+
+    def _expire_waiting(self, tx: _PendingTx):
+        """At its maximum age, a transaction still waiting unsigned (queued, or to be signed again) fails unsent."""
+        for waiting in (self._queue, self._resend):
+            if tx.nonce < 0 and tx in waiting:
+                waiting.remove(tx)
+                self._fail([tx], self._too_old(tx))
+                return
+
+    def _too_old(self, tx: _PendingTx) -> LighterTransactionError:
+        room = self._api_factory.throttler.execute_task(limit_id=CONSTANTS.SEND_TX_BATCH_PATH)
+        room.flush()
+        reason = "behind earlier transactions" if room.within_capacity() else "rate limit"
+        return LighterTransactionError(
+            f"Not sent ({reason}): the order was still waiting in the connector {time.monotonic() - tx.queued_at:.1f} "
+            f"s after it was placed, its maximum age (max_order_age_seconds {tx.max_age:g}).")
 
     # --- recovery -------------------------------------------------------------------------------------------------
 

@@ -121,6 +121,22 @@ def validate_dead_man_switch_seconds(value) -> int:
     return seconds
 
 
+def validate_max_order_age_seconds(value) -> float:
+    """Empty (a file saved before this setting) is the default."""
+    answer = "" if value is None else str(value).strip()
+    if not answer:
+        return CONSTANTS.MAX_ORDER_AGE_DEFAULT_SECONDS
+    try:
+        seconds = float(answer)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= CONSTANTS.MAX_ORDER_AGE_LIMIT_SECONDS:
+        raise ValueError(f"The maximum order age must be a number of seconds above 0 and at most "
+                         f"{CONSTANTS.MAX_ORDER_AGE_LIMIT_SECONDS:.0f}, or empty for "
+                         f"{CONSTANTS.MAX_ORDER_AGE_DEFAULT_SECONDS:g}.")
+    return seconds
+
+
 _VALIDATORS_BY_SUFFIX = {
     "_api_private_key": validate_api_private_key,
     "_api_key_index": validate_api_key_index,
@@ -129,6 +145,7 @@ _VALIDATORS_BY_SUFFIX = {
     "_account_tier": validate_account_tier,
     "_cancel_all_on_stop": validate_yes_no,
     "_dead_man_switch_seconds": validate_dead_man_switch_seconds,
+    "_max_order_age_seconds": validate_max_order_age_seconds,
 }
 
 
@@ -153,6 +170,14 @@ def _dead_man_switch_field():
                   f"for this many seconds ({CONSTANTS.DEAD_MAN_SWITCH_MIN_SECONDS} or more, 0 turns it off, empty for "
                   f"{CONSTANTS.DEAD_MAN_SWITCH_DEFAULT_SECONDS})",
         "is_connect_key": True, "prompt_on_new": True})
+
+
+def _max_order_age_field():
+    # Not asked at connect (the default suits every tier); edited in the connector's file under conf/connectors/.
+    return Field(default=CONSTANTS.MAX_ORDER_AGE_DEFAULT_SECONDS, json_schema_extra={
+        "prompt": "Fail an order still unsent this many seconds after it was placed (waiting for room in the rate "
+                  "budget) instead of sending it at a stale price",
+        "is_connect_key": True, "prompt_on_new": False})
 
 
 class _LighterConfigMapBase(BaseConnectorConfigMap):
@@ -185,6 +210,7 @@ class LighterPerpetualConfigMap(_LighterConfigMapBase):
     lighter_perpetual_account_tier: str = _field("Lighter", f"account tier ({_TIERS})", default=DEFAULT_ACCOUNT_TIER)
     lighter_perpetual_cancel_all_on_stop: Optional[bool] = _cancel_all_on_stop_field()
     lighter_perpetual_dead_man_switch_seconds: Optional[int] = _dead_man_switch_field()
+    lighter_perpetual_max_order_age_seconds: float = _max_order_age_field()
     model_config = ConfigDict(title=CONSTANTS.DEFAULT_DOMAIN)
 
 
@@ -207,6 +233,7 @@ class LighterPerpetualTestnetConfigMap(_LighterConfigMapBase):
                                                          default=DEFAULT_ACCOUNT_TIER)
     lighter_perpetual_testnet_cancel_all_on_stop: Optional[bool] = _cancel_all_on_stop_field()
     lighter_perpetual_testnet_dead_man_switch_seconds: Optional[int] = _dead_man_switch_field()
+    lighter_perpetual_testnet_max_order_age_seconds: float = _max_order_age_field()
     model_config = ConfigDict(title=CONSTANTS.TESTNET_DOMAIN)
 
 

@@ -15,6 +15,7 @@ from emulator.lighter import LighterEmulator
 from hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_constants as CONSTANTS
 from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_derivative import LighterPerpetualDerivative
 from hummingbot.core.data_type.common import OrderType, PositionAction
+from hummingbot.core.data_type.in_flight_order import OrderState
 from hummingbot.core.event.event_logger import EventLogger
 from hummingbot.core.event.events import MarketEvent
 from hummingbot.core.network_iterator import NetworkStatus
@@ -58,10 +59,10 @@ class LighterRefusalTests(IsolatedAsyncioTestCase):
             await connector.stop_network()
         await fresh_shared_session()
 
-    def new_connector(self) -> LighterPerpetualDerivative:
+    def new_connector(self, **settings) -> LighterPerpetualDerivative:
         connector = LighterPerpetualDerivative(
             lighter_perpetual_api_private_key=self.private_key, lighter_perpetual_api_key_index=self.key_index,
-            lighter_perpetual_account_index=self.account, trading_pairs=[PAIR])
+            lighter_perpetual_account_index=self.account, trading_pairs=[PAIR], **settings)
         self.failures = EventLogger()
         connector.add_listener(MarketEvent.OrderFailure, self.failures)
         self.created = EventLogger()
@@ -70,8 +71,8 @@ class LighterRefusalTests(IsolatedAsyncioTestCase):
         self.connectors.append(connector)
         return connector
 
-    async def started_connector(self) -> LighterPerpetualDerivative:
-        connector = self.new_connector()
+    async def started_connector(self, **settings) -> LighterPerpetualDerivative:
+        connector = self.new_connector(**settings)
         await connector.start_network()
         await self.until(lambda: connector.ready and connector.get_funding_info(PAIR) is not None, connector)
         await self.until(lambda: PAIR in connector.order_books and connector.order_books[PAIR].snapshot_uid > 0,
@@ -179,6 +180,51 @@ class LighterRefusalTests(IsolatedAsyncioTestCase):
         self.assertEqual("The Lighter connector is not connected yet (its markets are not loaded), so the ETH-USDC "
                          "order was not sent.", message)
         self.assertEqual(0, len([r for r in self.ex.state.requests if r.transport == "rest"]))
+
+    # --- maximum order age ------------------------------------------------------------------------------------------
+
+    async def test_orders_the_standard_rate_budget_has_no_room_for_fail_unsent_at_their_maximum_age(self):
+        max_age = 0.5
+        connector = await self.started_connector(lighter_perpetual_account_tier="Standard",
+                                                 lighter_perpetual_max_order_age_seconds=str(max_age))
+
+        def settled(order_id: str) -> bool:
+            order = connector.in_flight_orders.get(order_id)
+            return ((order is not None and order.current_state == OrderState.OPEN)
+                    or any(event.order_id == order_id for event in self.failures.event_log))
+
+        # One order at a time until Standard's 60 requests a minute (start-up's reads included) leave no room.
+        placed = []
+        while not self.failures.event_log:
+            self.assertLess(len(placed), 60, "the budget never ran out")
+            placed.append(connector.buy(PAIR, Decimal("0.01"), OrderType.LIMIT, Decimal(2450) - len(placed),
+                                        position_action=PositionAction.OPEN))
+            await self.until(lambda: settled(placed[-1]), connector)
+        sends = self.sends()
+        # Hummingbot's EventLogger keeps the last 50 events.
+        self.failures.clear()
+        started = time.monotonic()
+        burst = [connector.buy(PAIR, Decimal("0.01"), OrderType.LIMIT, Decimal(2440) - i,
+                               position_action=PositionAction.OPEN) for i in range(40)]
+        await self.until(lambda: all(settled(order_id) for order_id in burst), connector, timeout=5)
+        # Nothing waited much past its maximum age, and nothing of it left.
+        self.assertLess(time.monotonic() - started, max_age + 0.5)
+        self.assertEqual(sends, self.sends())
+        failures = {event.order_id: event.error_message for event in self.failures.event_log}
+        self.assertEqual(set(burst), set(failures))
+        self.assertRegex(failures[burst[-1]], r"^Not sent \(rate limit\): the order was still waiting in the connector "
+                                              r"0\.\d s after it was placed, its maximum age \(max_order_age_seconds "
+                                              r"0\.5\)\.$")
+        self.assertNotIn("Check API key", self.logs.text())
+        open_orders = [order for order in connector.in_flight_orders.values() if order.is_open]
+        self.assertEqual(len(open_orders), len(self.ex.state.accounts[self.account].active_orders))
+
+    async def test_a_maximum_age_outside_its_range_is_refused_with_one_sentence(self):
+        for value in ("0", "-1", "601", "soon"):
+            with self.subTest(value=value), self.assertRaises(ValueError) as refused:
+                self.new_connector(lighter_perpetual_max_order_age_seconds=value)
+            self.assertEqual("The maximum order age must be a number of seconds above 0 and at most 600, or empty "
+                             "for 5.", str(refused.exception))
 
 
 class LighterUnreachableTests(IsolatedAsyncioTestCase):
