@@ -64,8 +64,9 @@ bench: develop
 	$(PY) bench/bench_scale.py $(BENCH_SCALE_ARGS) || status=1; \
 	exit $$status
 
-# One Lighter connector (ours and upstream) on 1, 20 and all 129 markets against Lighter's limits; the idle window is
-# 60 s here (the issue's 5 minutes: `make bench-scale BENCH_SCALE_ARGS="--idle-s 300"`).
+# One Lighter connector (ours and upstream) on 1, 20 and all 129 markets against Lighter's limits, then ours on 1, 20
+# and all 68 Extended markets (`--exchange lighter|extended` for one); the idle window is 60 s here (the issue's
+# 5 minutes: `make bench-scale BENCH_SCALE_ARGS="--idle-s 300"`).
 .PHONY: bench-scale
 bench-scale: develop
 	$(PY) bench/bench_scale.py $(BENCH_SCALE_ARGS)

@@ -1,7 +1,8 @@
-"""One Lighter connector on 1, 20 and every market of the emulator (Lighter's 130 mainnet markets, 129 active): ours
-and Hummingbot's own, side by side.
+"""One connector on 1, 20 and every market of the emulator: on Lighter (130 mainnet markets, 129 active) ours and
+Hummingbot's own side by side; on Extended (its 68 mainnet markets) ours, Hummingbot having no Extended connector.
 
-    python bench/bench_scale.py [--idle-s 60] [--flood 200000] [--sizes 1,20,all] [--only ours] [--timeout 420]
+    python bench/bench_scale.py [--exchange both|lighter|extended] [--idle-s 60] [--flood 200000] [--sizes 1,20,all]
+                                [--only ours] [--timeout 420]
 
 Per run: seconds to `ready`; REST requests and their weight, and WebSocket messages, spent reaching ready; REST
 requests a minute and WebSocket messages a minute while idle over --idle-s seconds (the issue asks for 5 minutes:
@@ -12,6 +13,10 @@ synthetic flood across the tracked markets (text frame -> JSON -> sequence check
 process only, CPU-bound). Lighter's Standard account allows 60 REST requests a minute (unweighted); weights shown are
 the Premium table's (300 unless listed). Each connector runs in a child process, driven by a 1 s clock like
 Hummingbot's. Upstream is the copy the installer kept aside; run `make develop` first.
+
+Extended: the same phases and figures; its streams take no subscribe message (the URL selects the stream), so its
+WebSocket figures are connections opened and messages the exchange sent (received by the connector), counted at the
+emulator; Extended's REST budget is 1,000 requests a minute per IP (its default tier).
 
 Hummingbot itself forces per-pair work at start: its OrderBookTracker initializes the books one pair at a time with a
 1 s pause between them, so `ready` on N markets takes at least N seconds whatever the connector does.
@@ -41,6 +46,19 @@ STANDARD_REQUESTS_PER_MINUTE = 60
 PREMIUM_WEIGHTS = {"/api/v1/sendTx": 6, "/api/v1/sendTxBatch": 6, "/api/v1/nextNonce": 6,
                    "/api/v1/accountInactiveOrders": 100, "/api/v1/trades": 600, "/api/v1/recentTrades": 600}
 MIN_FLOOD_RATE = 50_000
+EXTENDED_REQUESTS_PER_MINUTE = 1_000
+# Why ours still opens five streams per market (plus the account stream), and what that costs.
+EXTENDED_MULTIPLEX_NOTE = (
+    "Connections: ours opens 5 streams a market + the account stream, all on Hummingbot's one shared aiohttp "
+    "session, whose connector holds at most 100 connections: from 20 markets on, streams wait for a slot forever, "
+    "their books fall back to REST after a 10 s wait each, and REST requests (orders included) queue behind the "
+    "streams (seen: 'No answer from Extended within 10 s'). Extended's public streams take no market for all "
+    "markets (x10 SDK stream_client: /orderbooks/<market?>, likewise trades, funding and prices; the emulator "
+    "serves them), so 5 connections can carry every market: ours must move to them (a connection's seq then spans "
+    "all its markets: one gap resyncs every book). Not done in this change.")
+# Extended's API docs, as far as we could read them, give no per-IP limit on WebSocket connections or messages.
+EXTENDED_WS_LIMIT_NOTE = ("Extended documents no per-IP WebSocket connection or message limit that we could find "
+                          "(its REST limit: 1,000 requests/min per IP)")
 
 
 def rss_mb() -> float:
@@ -60,16 +78,21 @@ async def child(args):
 
     try:
         pairs = args.pairs.split(",")
-        # As bench_lighter_connector's, on the run's pairs, on a Standard account.
-        connector = build_connector(args.impl, args.rest_url, args.ws_url, args.account, args.key_index,
-                                    os.environ["BENCH_LIGHTER_KEY"], args.l1_address, pairs=pairs, tier="Standard")
+        if args.exchange == "extended":
+            connector = build_extended_connector(args, pairs)
+        else:
+            # As bench_lighter_connector's, on the run's pairs, on a Standard account.
+            connector = build_connector(args.impl, args.rest_url, args.ws_url, args.account, args.key_index,
+                                        os.environ["BENCH_LIGHTER_KEY"], args.l1_address, pairs=pairs,
+                                        tier="Standard")
         await run_phases(connector, pairs, args, result, report)
     except Exception as e:
         result["error"] = f"{result.get('phase', 'start')}: {e.__class__.__name__}: {e}".splitlines()[0]
-    if connector is not None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(connector.stop_network(), 10)
-    report()
+    finally:
+        if connector is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(connector.stop_network(), 10)
+        report()
 
 
 async def run_phases(connector, pairs, args, result, report):
@@ -100,7 +123,8 @@ async def run_phases(connector, pairs, args, result, report):
     if args.impl == "ours" and args.flood:
         result["phase"] = "flood"
         await connector.stop_network()
-        result["flood_per_s"] = await flood(connector, pairs, args.flood)
+        flood_run = extended_flood if args.exchange == "extended" else flood
+        result["flood_per_s"] = await flood_run(connector, pairs, args.flood)
 
 
 async def flood(connector, pairs, count: int) -> float:
@@ -139,12 +163,22 @@ async def run_child(impl, ex, pairs, args):
     account = ex.create_account(collateral=Decimal("1000000"), l1_address=l1_address)
     private_key, public_key, _ = create_api_key()
     ex.register_api_key(account, 3, public_key)
-    command = [sys.executable, __file__, "--child", "--impl", impl, "--rest-url", ex.rest_url, "--ws-url", ex.ws_url,
-               "--account", str(account), "--key-index", "3", "--l1-address", l1_address, "--pairs", ",".join(pairs),
-               "--idle-s", str(args.idle_s), "--flood", str(args.flood), "--ready-timeout", str(args.ready_timeout)]
+    command = [sys.executable, __file__, "--child", "--exchange", "lighter", "--impl", impl, "--rest-url", ex.rest_url,
+               "--ws-url", ex.ws_url, "--account", str(account), "--key-index", "3", "--l1-address", l1_address,
+               "--pairs", ",".join(pairs), "--idle-s", str(args.idle_s), "--flood", str(args.flood),
+               "--ready-timeout", str(args.ready_timeout)]
     env = {**os.environ, "BENCH_LIGHTER_KEY": private_key, "PYTHONPATH": str(REPO)}
     # A fresh per-IP count for each run, as for a bot started on its own.
     ex.hub.limits = WsIpLimits()
+    result = await read_child(command, env, args)
+    result["disconnects"] = len(ex.hub.limits.disconnects)
+    result["refusals"] = sorted({reason for _, reason in ex.hub.limits.disconnects})
+    summarize(ex, result)
+    return result
+
+
+async def read_child(command, env, args) -> dict:
+    """Runs one child (keys in its environment, never on its command line) and returns its last result line."""
     process = await asyncio.create_subprocess_exec(
         *command, env=env, stdout=asyncio.subprocess.PIPE,
         stderr=None if os.environ.get("BENCH_DEBUG") else asyncio.subprocess.DEVNULL)
@@ -164,9 +198,6 @@ async def run_child(impl, ex, pairs, args):
         process.kill()
         await process.wait()
         result["error"] = f"{result.get('phase', 'start')}: not finished after {args.timeout:.0f} s, stopped"
-    result["disconnects"] = len(ex.hub.limits.disconnects)
-    result["refusals"] = sorted({reason for _, reason in ex.hub.limits.disconnects})
-    summarize(ex, result)
     return result
 
 
@@ -285,6 +316,168 @@ def report(sizes, results, args) -> bool:
     return passed
 
 
+# ---- Extended ------------------------------------------------------------------------------------------------------
+
+def build_extended_connector(args, pairs):
+    from hummingbot.connector.derivative.extended_perpetual import extended_perpetual_constants as CONSTANTS
+    from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_derivative import (
+        ExtendedPerpetualDerivative,
+    )
+    os.environ[CONSTANTS.REST_URL_ENV_VAR], os.environ[CONSTANTS.WSS_URL_ENV_VAR] = args.rest_url, args.ws_url
+    keys = json.loads(os.environ["BENCH_EXTENDED_KEYS"])
+    return ExtendedPerpetualDerivative(keys["api_key"], keys["stark_private_key"], keys["stark_public_key"],
+                                       keys["vault"], trading_pairs=pairs)
+
+
+async def extended_flood(connector, pairs, count: int) -> float:
+    """Book deltas a second through ours' path: JSON text -> seq check -> book mirror -> Hummingbot's book."""
+    source = connector.order_book_tracker._data_source
+    books = connector.order_book_tracker.order_books
+    queue = source._message_queue[source._diff_messages_queue_key]
+    output = asyncio.Queue()
+    seqs = {}
+    for pair in pairs:
+        source._books.pop(pair, None)
+        snapshot = {"type": "SNAPSHOT", "seq": 1, "ts": 1, "data": {"t": "SNAPSHOT", "m": pair, "b": [], "a": []}}
+        source._on_book_frame(pair, snapshot)
+        source._mirror(pair).emitting = True
+        seqs[pair] = 1
+    frames = []
+    for i in range(count):
+        pair = pairs[i % len(pairs)]
+        seqs[pair] += 1
+        side = "a" if i % 2 else "b"
+        price = f"{(1.1 if side == 'a' else 0.9) + (i % 50) * 0.0001:.5f}"
+        frames.append((pair, json.dumps({"type": "DELTA", "seq": seqs[pair], "ts": 1_700_000_000_000 + i, "data": {
+            "t": "DELTA", "m": pair, side: [{"p": price, "q": "0.1", "c": f"{1 + i % 7}"}]}})))
+    started = time.perf_counter()
+    for pair, text in frames:
+        source._on_book_frame(pair, json.loads(text))
+        await source._parse_order_book_diff_message(queue.get_nowait(), output)
+        diff = output.get_nowait()
+        books[diff.trading_pair].apply_diffs(diff.bids, diff.asks, diff.update_id)
+    elapsed = time.perf_counter() - started
+    if source.resync_count:
+        raise RuntimeError("the flood broke its own sequence")
+    return count / elapsed
+
+
+class StreamCounter:
+    """Connections opened and messages sent by the Extended emulator's streams, stamped in epoch milliseconds."""
+
+    def __init__(self, ex):
+        from emulator.extended.hub import Subscriber
+        self.connections = []  # (ms, kind, market or None)
+        self.messages = []  # (ms, kind)
+        hub_subscribe, push = ex.hub.subscribe, Subscriber.push
+        counter = self
+
+        def subscribe(sub):
+            counter.connections.append((time.time() * 1000, sub.kind, sub.market))
+            hub_subscribe(sub)
+
+        def counted_push(sub, item):
+            counter.messages.append((time.time() * 1000, sub.kind))
+            push(sub, item)
+
+        ex.hub.subscribe = subscribe
+        Subscriber.push = counted_push
+
+    def window(self, start, end):
+        return ([c for c in self.connections if start <= c[0] <= end],
+                [m for m in self.messages if start <= m[0] <= end])
+
+
+async def run_extended_child(ex, counter, pairs, args):
+    account = ex.create_account(collateral=Decimal("1000000"))
+    keys = {"api_key": account.api_key, "stark_private_key": account.stark_private_key,
+            "stark_public_key": account.stark_public_key, "vault": account.vault}
+    command = [sys.executable, __file__, "--child", "--exchange", "extended", "--impl", "ours", "--rest-url",
+               ex.rest_url, "--ws-url", ex.stream_url, "--pairs", ",".join(pairs), "--idle-s", str(args.idle_s),
+               "--flood", str(args.flood), "--ready-timeout", str(args.ready_timeout)]
+    env = {**os.environ, "BENCH_EXTENDED_KEYS": json.dumps(keys), "PYTHONPATH": str(REPO)}
+    result = await read_child(command, env, args)
+    # Every stream the run opened is closed before the next run starts.
+    result["open_at_end"] = ex.hub.count()
+    if "ready_ms" in result:
+        rest = [r for r in ex.state.requests if result["start_ms"] - 1 <= r.ts <= result["ready_ms"] + 1]
+        connections, messages = counter.window(result["start_ms"] - 1, result["ready_ms"] + 1)
+        result["ready_rest"] = len(rest)
+        result["ready_paths"] = by_path(rest)
+        result["ready_ws_connections"] = len(connections)
+        result["ready_ws"] = len(messages)
+        kinds = {}
+        for _, kind, market in connections:
+            key = f"{kind}/{'all' if market is None else 'market'}"
+            kinds[key] = kinds.get(key, 0) + 1
+        result["ready_ws_kinds"] = kinds
+    if "idle_end_ms" in result:
+        rest = [r for r in ex.state.requests if result["ready_ms"] <= r.ts <= result["idle_end_ms"]]
+        connections, messages = counter.window(result["ready_ms"], result["idle_end_ms"])
+        minutes = (result["idle_end_ms"] - result["ready_ms"]) / 60_000
+        result["idle_rest_per_min"] = len(rest) / minutes
+        result["idle_ws_per_min"] = len(messages) / minutes
+        result["idle_ws_connections"] = len(connections)
+        result["idle_paths"] = by_path(rest)
+    return result
+
+
+async def extended_parent(args):
+    from emulator.extended import ExtendedEmulator
+    from emulator.extended.markets import mainnet_markets as extended_mainnet_markets
+    markets = extended_mainnet_markets()
+    sizes = [len(markets) if size == "all" else int(size) for size in args.sizes.split(",")]
+    results = {}
+    async with ExtendedEmulator(port=0, markets=markets, hourly_funding=False) as ex:
+        counter = StreamCounter(ex)
+        for size in sizes:
+            pairs = [m.name for m in markets[:size]]
+            print(f"  ours on {size} Extended markets ...", flush=True)
+            results[size] = await run_extended_child(ex, counter, pairs, args)
+    return sizes, results
+
+
+def extended_report(sizes, results, args) -> bool:
+    rows = [("seconds to ready", "ready_s", "{:.1f}"), ("REST requests to ready", "ready_rest", "{:.0f}"),
+            ("WS connections opened to ready", "ready_ws_connections", "{:.0f}"),
+            ("WS messages received to ready", "ready_ws", "{:.0f}"),
+            ("idle REST requests/min", "idle_rest_per_min", "{:.1f}"),
+            ("idle WS messages received/min", "idle_ws_per_min", "{:,.0f}"),
+            ("WS connections opened while idle", "idle_ws_connections", "{:.0f}"),
+            ("RSS MB", "rss_mb", "{:.0f}"), ("book updates applied/s", "flood_per_s", "{:,.0f}")]
+    print(f"\nExtended, ours, idle window {args.idle_s:.0f} s")
+    print(f"{'figure':40}" + "".join(f"{f'{size} markets':>14}" for size in sizes))
+    for name, key, fmt in rows:
+        cells = [fmt.format(results[size][key]) if isinstance(results[size].get(key), (int, float)) else "-"
+                 for size in sizes]
+        print(f"{name:40}" + "".join(f"{cell:>14}" for cell in cells))
+    for size in sizes:
+        result = results[size]
+        if "error" in result:
+            print(f"{size} markets did not finish: {result['error']}")
+        for label, key in (("REST to ready by path", "ready_paths"),
+                           ("WS connections to ready by stream", "ready_ws_kinds"),
+                           ("idle REST by path", "idle_paths")):
+            if result.get(key):
+                print(f"{size} markets, {label}: {result[key]}")
+    print(EXTENDED_WS_LIMIT_NOTE + ".")
+    print(EXTENDED_MULTIPLEX_NOTE)
+    all_markets = results.get(sizes[-1], {})
+    checks = [
+        (f"ours idle on {sizes[-1]} markets <= {EXTENDED_REQUESTS_PER_MINUTE:,} REST requests/min",
+         all_markets.get("idle_rest_per_min"), lambda v: v <= EXTENDED_REQUESTS_PER_MINUTE),
+        (f"ours ready on {sizes[-1]} markets", all_markets.get("ready_s"), lambda v: True),
+        (f"ours applies >= {MIN_FLOOD_RATE:,} book updates/s across {sizes[-1]} markets",
+         all_markets.get("flood_per_s"), lambda v: v >= MIN_FLOOD_RATE),
+    ]
+    passed = True
+    for name, value, ok in checks:
+        verdict = "PASS" if value is not None and ok(value) else "FAIL"
+        passed = passed and verdict == "PASS"
+        print(f"{verdict}  {name}: {'-' if value is None else round(value, 1)}")
+    return passed
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--idle-s", type=float, default=60.0, help="idle window after ready (the issue: 300)")
@@ -292,7 +485,8 @@ def main():
     parser.add_argument("--sizes", default="1,20,all", help="market counts, 'all' for every active market")
     parser.add_argument("--ready-timeout", type=float, default=300.0)
     parser.add_argument("--timeout", type=float, default=480.0, help="seconds one run may take before it is stopped")
-    parser.add_argument("--only", choices=("ours", "upstream"))
+    parser.add_argument("--only", choices=("ours", "upstream"), help="Lighter: one implementation only")
+    parser.add_argument("--exchange", choices=("both", "lighter", "extended"), default="both")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     for name in ("--impl", "--rest-url", "--ws-url", "--l1-address", "--pairs"):
         parser.add_argument(name, help=argparse.SUPPRESS)
@@ -304,10 +498,18 @@ def main():
         asyncio.run(child(args))
         return
     args.impls = (args.only,) if args.only else ("upstream", "ours")
-    print(f"Lighter scale benchmark: one connector on {args.sizes} markets of 130 (Lighter mainnet's list), idle "
-          f"window {args.idle_s:.0f} s, emulator enforcing Lighter's per-IP WebSocket limits")
-    sizes, results = asyncio.run(parent(args))
-    if not report(sizes, results, args):
+    passed = True
+    if args.exchange in ("both", "lighter"):
+        print(f"Lighter scale benchmark: one connector on {args.sizes} markets of 130 (Lighter mainnet's list), idle "
+              f"window {args.idle_s:.0f} s, emulator enforcing Lighter's per-IP WebSocket limits")
+        sizes, results = asyncio.run(parent(args))
+        passed = report(sizes, results, args)
+    if args.exchange in ("both", "extended"):
+        print(f"\nExtended scale benchmark: one connector on {args.sizes} markets of 68 (Extended mainnet's list), "
+              f"idle window {args.idle_s:.0f} s")
+        sizes, results = asyncio.run(extended_parent(args))
+        passed = extended_report(sizes, results, args) and passed
+    if not passed:
         sys.exit(1)
 
 

@@ -2,6 +2,7 @@
 from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Deque, List, Optional, Tuple
 
 from emulator.extended.fmt import dstr, money, now_ms
@@ -67,6 +68,31 @@ def default_markets() -> List[MarketSpec]:
             max_position_value=Decimal("40000000"), funding_rate=Decimal("0.000011"),
         ),
     ]
+
+
+MAINNET_MARKETS_FILE = Path(__file__).with_name("mainnet_markets.txt")
+
+
+def synthetic_id(asset: str) -> str:
+    """BTC-USD's and ETH-USD's ids are the ASCII of "BTC-6" / "ETH-6" padded to 15 bytes; others follow [inferred]."""
+    return "0x" + f"{asset}-6".encode().hex().ljust(30, "0")
+
+
+def mainnet_markets() -> List[MarketSpec]:
+    """Extended's mainnet market list (mainnet_markets.txt, with its sources): BTC-USD and ETH-USD as in
+    default_markets(); every other market gets one inferred layout (whole-unit sizes, a price of 1 with 4 decimals),
+    enough for a run that counts markets, requests and messages, not for prices."""
+    known = {spec.name: spec for spec in default_markets()}
+    names = [line.strip() for line in MAINNET_MARKETS_FILE.read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    specs = []
+    for name in names:
+        asset = name.rsplit("-", 1)[0]
+        specs.append(known.get(name) or MarketSpec(
+            name=name, asset_name=asset, asset_precision=0, description=asset, min_order_size=Decimal("10"),
+            min_order_size_change=Decimal("1"), min_price_change=Decimal("0.0001"),
+            synthetic_id=synthetic_id(asset), initial_price=Decimal("1"), sub_category="Other"))
+    return specs
 
 
 def next_funding_time(ts_ms: int) -> int:
