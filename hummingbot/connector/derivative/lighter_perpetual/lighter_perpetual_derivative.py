@@ -1,4 +1,5 @@
 import asyncio
+import functools
 import itertools
 import math
 import time
@@ -732,49 +733,64 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         return list(self._trade_updates(trades, {order.client_order_id: order}))
 
     async def _update_orders_fills(self, orders: List[InFlightOrder]):
-        """One look-up a market for the fills of all its orders, instead of one an order. Every fillable order takes its
-        fills from it, so the next look-up of the market starts where this one ended."""
+        """One look-up a market for the fills of all its orders, instead of one an order."""
         for trading_pair, market_orders in _by_trading_pair(orders).items():
             try:
-                market_id = self._market(trading_pair).market_id
-                read_until = self._fills_read_until.get(market_id, 0.0)
-                trades = await self._account_trades(
-                    market_id, max(_lookup_start(market_orders), read_until - CONSTANTS.LOOKUP_OVERLAP_SECONDS))
+                await self._read_fills(trading_pair, market_orders)
             except asyncio.CancelledError:
                 raise
             except Exception as e:
                 self.logger().warning(f"Could not read {trading_pair} fills from Lighter: {e}")
-                continue
-            for trade_update in self._trade_updates(trades, self._order_tracker.all_fillable_orders):
-                self._order_tracker.process_trade_update(trade_update)
-            newest = max((parsers.to_seconds(trade.get("timestamp")) for trade in trades), default=0.0)
-            self._fills_read_until[market_id] = max(read_until, newest)
         fillable = self._order_tracker.all_fillable_orders
         self._client_id_by_order_index = {index: client_order_id for index, client_order_id
                                           in self._client_id_by_order_index.items() if client_order_id in fillable}
 
+    async def _read_fills(self, trading_pair: str, orders: List[InFlightOrder]):
+        """Every fillable order takes its fills from the market's trades, so the next look-up of the market starts
+        where this one ended."""
+        market_id = self._market(trading_pair).market_id
+        read_until = self._fills_read_until.get(market_id, 0.0)
+        trades = await self._account_trades(
+            market_id, max(_lookup_start(orders), read_until - CONSTANTS.LOOKUP_OVERLAP_SECONDS))
+        for trade_update in self._trade_updates(trades, self._order_tracker.all_fillable_orders):
+            self._order_tracker.process_trade_update(trade_update)
+        newest = max((parsers.to_seconds(trade.get("timestamp")) for trade in trades), default=0.0)
+        self._fills_read_until[market_id] = max(read_until, newest)
+
     async def _recover_fills(self):
         """After the stream was down, fills it missed are read from the account's own trades, then the order states it
-        missed: an order filled or cancelled meanwhile would otherwise stay open until the next status poll."""
-        await self._update_orders_fills(list(self._order_tracker.all_fillable_orders.values()))
-        for trading_pair, orders in _by_trading_pair(list(self._order_tracker.active_orders.values())).items():
-            for pause in CONSTANTS.ORDER_LOOKUP_PAUSES:
-                try:
-                    found = await self._exchange_orders(self._market(trading_pair).market_id, orders)
-                    break
-                except asyncio.CancelledError:
-                    raise
-                except Exception as e:
-                    self.logger().debug(f"Could not read {trading_pair} order states from Lighter ({e}); asking again "
-                                        f"in {pause} s.")
-                    await asyncio.sleep(pause)
-            else:
-                self.logger().warning(f"Could not read {trading_pair} order states from Lighter; the status poll will.")
+        missed: an order filled or cancelled meanwhile would otherwise stay open until the next status poll. Both reads
+        are asked again until they succeed, fills first: Hummingbot completes a filled order after waiting 5 s for its
+        fills and reports none that come later, and the next poll can be two minutes away."""
+        active = _by_trading_pair(self._order_tracker.active_orders.values())
+        for trading_pair, fillable in _by_trading_pair(self._order_tracker.all_fillable_orders.values()).items():
+            fills_read, _ = await self._read_until_done(f"{trading_pair} fills",
+                                                        functools.partial(self._read_fills, trading_pair, fillable))
+            if not fills_read or trading_pair not in active:
+                continue  # an order marked filled now would complete without its fills: the status poll reads both
+            orders = active[trading_pair]
+            states_read, found = await self._read_until_done(f"{trading_pair} order states", functools.partial(
+                self._exchange_orders, self._market(trading_pair).market_id, orders))
+            if not states_read:
                 continue
             # An order not found proves nothing here (it may not be listed yet): the status poll decides those.
             for order in orders:
                 if order.client_order_id in found:
                     self._order_tracker.process_order_update(self._order_update(order, found[order.client_order_id]))
+
+    async def _read_until_done(self, what: str, read: Callable[[], Coroutine[Any, Any, Any]]) -> Tuple[bool, Any]:
+        """(True, what `read()` returned), asked again after each of ORDER_LOOKUP_PAUSES; (False, None) when every try
+        failed."""
+        for pause in CONSTANTS.ORDER_LOOKUP_PAUSES:
+            try:
+                return True, await read()
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                self.logger().debug(f"Could not read {what} from Lighter ({e}); asking again in {pause} s.")
+                await asyncio.sleep(pause)
+        self.logger().warning(f"Could not read {what} from Lighter; the status poll will.")
+        return False, None
 
     def _trade_updates(self, trades: Iterable[Dict[str, Any]], orders: Dict[str, InFlightOrder]
                        ) -> Iterable[TradeUpdate]:

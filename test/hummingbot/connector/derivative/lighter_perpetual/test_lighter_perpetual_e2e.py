@@ -324,6 +324,23 @@ class LighterPerpetualEndToEndTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(order_id, self.events_of(BuyOrderCompletedEvent)[0].order_id)
         self.assertNotIn(order_id, self.connector.in_flight_orders)
 
+    async def test_fills_missed_by_the_stream_are_recovered_when_the_first_look_up_fails(self):
+        maker_id = await self.place(True, "0.2", "2502")
+        self.ex.submit_taker(MARKET, is_ask=True, size=Decimal("0.05"), worst_price=Decimal("2502"))
+        await self.until(lambda: self.events_of(OrderFilledEvent))
+        self.ex.faults.add(f"/api/v1{CONSTANTS.ACCOUNT_TRADES_PATH}", status=500, count=1)
+        self.ex.faults.close_websockets()
+        self.ex.submit_taker(MARKET, is_ask=True, size=Decimal("0.15"), worst_price=Decimal("2502"))
+
+        # The fill the stream missed is read again after the failed read, before the order completes: Hummingbot
+        # would otherwise complete it short of its fills and never report them.
+        await self.until(lambda: self.events_of(BuyOrderCompletedEvent), timeout=10)
+        fills = [fill for fill in self.events_of(OrderFilledEvent) if fill.order_id == maker_id]
+        self.assertEqual([Decimal("0.05"), Decimal("0.15")], [fill.amount for fill in fills])
+        truth = self.ex.state.accounts[self.account].fills[-1]
+        self.assertEqual(truth.maker_fee_paid * USDC, fills[-1].trade_fee.flat_fees[0].amount)
+        self.assertEqual(Decimal("0.2"), self.events_of(BuyOrderCompletedEvent)[0].base_asset_amount)
+
     async def test_rate_limit_and_nonce_errors_cause_no_follow_on_failure(self):
         self.ex.faults.add(f"tx:{CONSTANTS.TX_TYPE_CREATE_ORDER}", status=429, count=1)
         # Refused as "too many requests" (23000): it leaves again after a pause and is placed.
