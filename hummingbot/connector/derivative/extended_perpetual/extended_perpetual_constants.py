@@ -1,3 +1,4 @@
+import math
 from decimal import Decimal
 
 from hummingbot.core.api_throttler.data_types import LinkedLimitWeightPair, RateLimit
@@ -41,6 +42,7 @@ BALANCE_PATH = "/user/balance"
 POSITIONS_PATH = "/user/positions"
 ORDER_BY_EXTERNAL_ID_PATH = "/user/orders/external/{external_id}"
 ACCOUNT_TRADES_PATH = "/user/trades"
+OPEN_ORDERS_PATH = "/user/orders"
 FEES_PATH = "/user/fees"
 LEVERAGE_PATH = "/user/leverage"
 FUNDING_PAYMENTS_PATH = "/user/funding/history"
@@ -49,8 +51,8 @@ MASS_CANCEL_PATH = "/user/order/massCancel"
 DEAD_MAN_SWITCH_PATH = "/user/deadmanswitch"
 REST_PATHS = (
     MARKETS_PATH, MARKET_STATS_PATH, ORDER_BOOK_PATH, BALANCE_PATH, POSITIONS_PATH,
-    ORDER_BY_EXTERNAL_ID_PATH, ACCOUNT_TRADES_PATH, FEES_PATH, LEVERAGE_PATH, FUNDING_PAYMENTS_PATH, ORDER_PATH,
-    MASS_CANCEL_PATH, DEAD_MAN_SWITCH_PATH,
+    ORDER_BY_EXTERNAL_ID_PATH, ACCOUNT_TRADES_PATH, OPEN_ORDERS_PATH, FEES_PATH, LEVERAGE_PATH, FUNDING_PAYMENTS_PATH,
+    ORDER_PATH, MASS_CANCEL_PATH, DEAD_MAN_SWITCH_PATH,
 )
 
 # Streams: the URL selects the stream, there is no subscribe message.
@@ -66,24 +68,43 @@ WS_HEARTBEAT_INTERVAL = 15.0
 STREAM_SNAPSHOT_WAIT = 10.0
 STREAM_RECONNECT_DELAY = 1.0
 
-# Rate limits: 1,000 requests per minute per IP on the standard tier (market makers: 60,000 per 5 minutes).
+# Rate limits: 1,000 requests per minute per IP on the standard tier (market makers: 60,000 per 5 minutes), every
+# endpoint counted alike. A share of it is reserved for the requests that keep the connector alive, the network check
+# and the dead man's switch renewals, so order traffic can never starve them (a starved network check makes Hummingbot
+# restart the connector, a starved renewal lets Extended cancel every order); the rest is the pool of all other
+# requests. Reserved a minute: NETWORK_CHECKS_RESERVED_PER_MINUTE (Hummingbot checks once a minute) plus the renewals
+# of the connector's window (3 at 60 s, 18 at the shortest window allowed, 10 s).
 ALL_ENDPOINTS_LIMIT = "extended_perpetual_all"
+RESERVED_LIMIT = "extended_perpetual_reserved"
+NETWORK_CHECK_LIMIT_ID = "extended_perpetual_network_check"
+NETWORK_CHECKS_RESERVED_PER_MINUTE = 12
 RATE_LIMIT_TIERS = {
     "standard": (1_000, 60),
     "market_maker": (60_000, 300),
 }
 
 
-def rate_limits(tier: str = "standard"):
-    pool, interval = RATE_LIMIT_TIERS[tier]
-    limits = [RateLimit(limit_id=ALL_ENDPOINTS_LIMIT, limit=pool, time_interval=interval)]
+def reserved_per_minute(dead_man_switch_seconds: int) -> int:
+    renewals = (math.ceil(60 * DEAD_MAN_SWITCH_RENEWALS_PER_WINDOW / dead_man_switch_seconds)
+                if dead_man_switch_seconds > 0 else 0)
+    return NETWORK_CHECKS_RESERVED_PER_MINUTE + renewals
+
+
+def rate_limits(tier: str = "standard", dead_man_switch_seconds: int = None):
+    limit, interval = RATE_LIMIT_TIERS[tier]
+    seconds = DEAD_MAN_SWITCH_DEFAULT_SECONDS if dead_man_switch_seconds is None else dead_man_switch_seconds
+    reserved = reserved_per_minute(seconds) * interval // 60
+    pool = limit - reserved
+    limits = [RateLimit(limit_id=ALL_ENDPOINTS_LIMIT, limit=pool, time_interval=interval),
+              RateLimit(limit_id=RESERVED_LIMIT, limit=reserved, time_interval=interval)]
     for path in REST_PATHS:
+        shared = RESERVED_LIMIT if path == DEAD_MAN_SWITCH_PATH else ALL_ENDPOINTS_LIMIT
         limits.append(RateLimit(limit_id=path, limit=pool, time_interval=interval,
-                                linked_limits=[LinkedLimitWeightPair(ALL_ENDPOINTS_LIMIT, 1)]))
+                                linked_limits=[LinkedLimitWeightPair(shared, 1)]))
+    limits.append(RateLimit(limit_id=NETWORK_CHECK_LIMIT_ID, limit=reserved, time_interval=interval,
+                            linked_limits=[LinkedLimitWeightPair(RESERVED_LIMIT, 1)]))
     return limits
 
-
-RATE_LIMITS = rate_limits()
 
 # Order settings. GTT orders must expire within 90 days on mainnet and 28 days on testnet; Hummingbot orders have
 # no expiry of their own, so they get the longest life allowed, less a day of margin.
@@ -99,7 +120,16 @@ NETWORK_WARNING_INTERVAL = 30
 DEFAULT_TAKER_FEE = Decimal("0.0005")
 FUNDING_INTERVAL_SECONDS = 3600
 TRADES_PAGE_SIZE = 100
-TRADES_MAX_PAGES = 10
+# A fill recovery reads pages back to the last fill seen; this many pages (5,000 fills) at most in one read.
+TRADES_MAX_PAGES = 50
+# Fills come from the account stream. REST reads them back (one paginated GET /user/trades for the account) only
+# after a gap: from the last fill seen, less this margin for fills stamped slightly out of order (milliseconds).
+FILL_RECOVERY_MARGIN_MS = 10_000
+# A stream update showing more filled than the fills received is a gap once the fills are this late (seconds).
+FILL_LAG_GRACE = 2.0
+# With more orders than this to poll, their states come from one read of the open orders (GET /user/orders) and
+# only the orders missing from it are looked up one by one.
+GROUPED_STATUS_MIN_ORDERS = 3
 
 # Market statuses (x10 examples' markets schema). Listed markets can be tracked; only tradable ones take new
 # positions, REDUCE_ONLY ones take orders that close.
@@ -160,6 +190,13 @@ DEAD_MAN_SWITCH_RENEWALS_PER_WINDOW = 3
 # How often the renewal task looks whether the connector is ready, before it arms the switch.
 DEAD_MAN_SWITCH_READY_POLL = 0.5
 
+# The default window's limits (the connector builds its own from its window).
+RATE_LIMITS = rate_limits()
+
 # Look-ups of an order whose POST got no answer: first after this delay, then doubling up to the maximum.
 PLACEMENT_LOOKUP_FIRST_DELAY = 0.5
 PLACEMENT_LOOKUP_MAX_DELAY = 8.0
+# A look-up is never put off past the end of the absence grace (extended_perpetual_placements) by more than this; the
+# second 404 that proves absence is asked for this long after the first.
+PLACEMENT_GRACE_MARGIN = 0.05
+PLACEMENT_CONFIRM_DELAY = 1.0

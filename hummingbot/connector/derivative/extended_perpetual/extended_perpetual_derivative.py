@@ -2,7 +2,7 @@ import asyncio
 import time
 from collections import OrderedDict
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Any, Coroutine, Dict, List, Optional, Set, Tuple
+from typing import Any, Coroutine, Dict, Iterable, List, Optional, Set, Tuple
 
 from bidict import bidict
 from pydantic import SecretStr
@@ -18,6 +18,7 @@ from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_api_o
     ExtendedPerpetualAPIOrderBookDataSource,
 )
 from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_auth import ExtendedPerpetualAuth
+from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_fill_gaps import FillGaps
 from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_placements import (
     Placement,
     PlacementEvent,
@@ -109,6 +110,12 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         # Cancels started in the background (a mass cancel, an orphan's cancel): they run on through a failed network
         # check, and are cancelled when the connector stops.
         self._background: Set[asyncio.Task] = set()
+        self._fill_gaps = FillGaps()
+        self._fill_read_lock = asyncio.Lock()
+        # Orders whose update showed more filled than their fills: client order id -> (the amount shown, when).
+        self._fill_lags: Dict[str, Tuple[Decimal, float]] = {}
+        # Recoveries of what the account stream missed: cancelled whenever the network stops (a restart recovers anew).
+        self._recovery_tasks: Set[asyncio.Task] = set()
         self._dead_man_switch_seconds = _window(extended_perpetual_dead_man_switch_seconds)
         self._dead_man_switch_task: Optional[asyncio.Task] = None
         self._dead_man_switch_armed = False
@@ -131,7 +138,8 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
 
     @property
     def rate_limits_rules(self) -> List[RateLimit]:
-        return CONSTANTS.RATE_LIMITS
+        # The reserved share fits this connector's dead man's switch renewals.
+        return CONSTANTS.rate_limits(dead_man_switch_seconds=self._dead_man_switch_seconds)
 
     @property
     def domain(self) -> str:
@@ -214,8 +222,9 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
     # ----- markets -----
 
     async def _make_network_check_request(self):
+        # Counted in the reserved share of the rate limit: order traffic never delays it into a timeout.
         await self._api_get(path_url=CONSTANTS.MARKETS_PATH, params={"market": CONSTANTS.NETWORK_CHECK_MARKET},
-                            limit_id=CONSTANTS.MARKETS_PATH)
+                            limit_id=CONSTANTS.NETWORK_CHECK_LIMIT_ID)
 
     async def check_network(self) -> NetworkStatus:
         """Hummingbot's check, which alone would say nothing above DEBUG while Extended cannot be reached: this one
@@ -466,7 +475,9 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         delay = CONSTANTS.PLACEMENT_LOOKUP_FIRST_DELAY
         try:
             while self._placements.unresolved(client_order_id):
-                await self._sleep(delay)
+                # The first look-up that can prove absence comes as soon as the grace is over, not a backoff later.
+                grace_left = self._placements.grace_left(client_order_id)
+                await self._sleep(min(delay, grace_left + CONSTANTS.PLACEMENT_GRACE_MARGIN) if grace_left else delay)
                 delay = min(delay * 2, CONSTANTS.PLACEMENT_LOOKUP_MAX_DELAY)
                 order = self._order_tracker.fetch_tracked_order(client_order_id)
                 if order is None or not self._placements.unresolved(client_order_id):
@@ -485,7 +496,9 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
                 infos = [info for info in (parsers.parse_order(row) for row in rows) if info is not None]
                 if infos:
                     self._apply_order_info(order, max(infos, key=lambda info: info.update_timestamp))
-                elif self._placements.not_found(client_order_id) == Placement.GONE:
+                elif (placement := self._placements.not_found(client_order_id)) == Placement.MISSING:
+                    delay = CONSTANTS.PLACEMENT_CONFIRM_DELAY
+                elif placement == Placement.GONE:
                     self.logger().warning(f"Order {client_order_id} is not on Extended: its POST got no answer and "
                                           f"repeated look-ups after a grace period found no such order.")
                     self._order_tracker.process_order_update(OrderUpdate(
@@ -516,9 +529,11 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         if funding_poll is not None:
             funding_poll.cancel()
             await asyncio.gather(funding_poll, return_exceptions=True)
-        for task in list(self._placement_lookups.values()):
+        recoveries = list(self._recovery_tasks)
+        for task in list(self._placement_lookups.values()) + recoveries:
             task.cancel()
         self._placement_lookups.clear()
+        await asyncio.gather(*recoveries, return_exceptions=True)
         if stopping:
             background, self._background = list(self._background), set()
             for task in background:
@@ -583,9 +598,22 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         self.logger().info("Extended's dead man's switch is disarmed.")
 
     async def _update_orders(self):
-        # Orders whose creation is unresolved belong to their look-up: a 404 or 429 here would count them as lost.
-        orders = [order for order in self.in_flight_orders.values()
-                  if not self._placements.unresolved(order.client_order_id)]
+        orders = [order for order in self._orders_to_poll() if order.client_order_id in self.in_flight_orders]
+        if len(orders) > CONSTANTS.GROUPED_STATUS_MIN_ORDERS:
+            # One read of the open orders instead of one look-up per order; those it does not list are looked up.
+            try:
+                rows = await self._transactions.open_orders()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                self.logger().warning(f"Reading the open orders from Extended failed ({error}); their states are "
+                                      f"read again at the next status poll.")
+                return
+            listed = {info.external_id: info for info in map(parsers.parse_order, rows) if info is not None}
+            for order in orders:
+                if order.client_order_id in listed:
+                    self._apply_order_info(order, listed[order.client_order_id])
+            orders = [order for order in orders if order.client_order_id not in listed]
         await self._update_orders_with_error_handler(orders=orders,
                                                      error_handler=self._handle_update_error_for_active_order)
 
@@ -678,6 +706,7 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         return order or self._order_tracker.all_fillable_orders_by_exchange_order_id.get(trade.exchange_order_id)
 
     def _process_fill(self, trade: parsers.AccountTrade):
+        self._fill_gaps.seen(trade.timestamp)
         order = self._fillable_order(trade)
         if order is not None:
             self._order_tracker.process_trade_update(self._trade_update(order, trade))
@@ -688,32 +717,113 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
                 self._pending_fills.popitem(last=False)
 
     async def _all_trade_updates_for_order(self, order: InFlightOrder) -> List[TradeUpdate]:
+        # Not called by this connector's polls (see _update_orders_fills); kept for Hummingbot's interface.
         market = await self.exchange_symbol_associated_to_pair(trading_pair=order.trading_pair)
-        since_ms = int((order.creation_timestamp or 0) * 1000)
+        rows, _ = await self._transactions.account_trades(since_ms=int((order.creation_timestamp or 0) * 1000),
+                                                          market=market)
         updates = []
-        for row in await self._transactions.account_trades(market=market, since_ms=since_ms):
-            trade = parsers.parse_account_trade(row)
+        for trade in (parsers.parse_account_trade(row) for row in rows):
             if trade is not None and (trade.exchange_order_id == order.exchange_order_id
                                       or trade.external_id == order.client_order_id):
                 updates.append(self._trade_update(order, trade))
         return updates
+
+    async def _update_orders_fills(self, orders: List[InFlightOrder]):
+        # Hummingbot reads every order's trades on each status poll; fills come from the account stream here, and REST
+        # reads them only while a gap is open, once for the whole account (extended_perpetual_fill_gaps).
+        if not orders or not self._fill_gaps.open:
+            return
+        try:
+            await self._recover_fills()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            self.logger().warning(f"Reading the account's fills from Extended failed ({error}); they are read again "
+                                  f"at the next status poll.")
+
+    async def _recover_fills(self):
+        """One paginated read of the account's fills back to the last one seen; every fill applies to its order
+        once. Reads that would overlap wait for each other, and one that finds the gap closed sends nothing."""
+        async with self._fill_read_lock:
+            if not self._fill_gaps.open:
+                return
+            started = self._fill_gaps.read_started()
+            orders = list(self._order_tracker.all_fillable_orders.values())
+            if orders:
+                oldest_ms = int(min(order.creation_timestamp for order in orders) * 1000)
+                rows, complete = await self._transactions.account_trades(since_ms=self._fill_gaps.since_ms(oldest_ms))
+                # Oldest first, as the stream would have delivered them.
+                for trade in (parsers.parse_account_trade(row) for row in reversed(rows)):
+                    if trade is not None:
+                        self._process_fill(trade)
+                if not complete:
+                    self.logger().warning(f"Extended lists more fills since the account stream's gap than "
+                                          f"{CONSTANTS.TRADES_MAX_PAGES} pages hold; the oldest of them were not read.")
+            self._fill_gaps.read_answered(started)
+
+    def _note_fill_lag(self, order: InFlightOrder, info: parsers.OrderInfo):
+        """An order update showing more filled than the fills received: a gap, unless they arrive within
+        FILL_LAG_GRACE (Extended may send the ORDER update before its TRADE rows)."""
+        if info.filled_amount <= order.executed_amount_base:
+            return
+        self._fill_lags[order.client_order_id] = (info.filled_amount, time.monotonic())
+        if len(self._fill_lags) == 1:
+            self._spawn(self._watch_fill_lags())
+
+    async def _watch_fill_lags(self):
+        while self._fill_lags:
+            await self._sleep(CONSTANTS.FILL_LAG_GRACE / 2)
+            fillable, now, late = self._order_tracker.all_fillable_orders, time.monotonic(), False
+            for client_order_id, (filled, noted) in list(self._fill_lags.items()):
+                order = fillable.get(client_order_id)
+                if order is None or order.executed_amount_base >= filled:
+                    del self._fill_lags[client_order_id]
+                elif now - noted >= CONSTANTS.FILL_LAG_GRACE:
+                    del self._fill_lags[client_order_id]
+                    late = True
+            if late:
+                self._fill_gaps.opened()
+                await self._update_orders_fills(list(fillable.values()))
+
+    def _spawn(self, coroutine: Coroutine) -> asyncio.Task:
+        task = safe_ensure_future(coroutine)
+        self._recovery_tasks.add(task)
+        task.add_done_callback(self._recovery_tasks.discard)
+        return task
 
     async def _request_order_status(self, tracked_order: InFlightOrder) -> OrderUpdate:
         rows = await self._transactions.orders_by_external_id(tracked_order.client_order_id)
         infos = [info for info in (parsers.parse_order(row) for row in rows) if info is not None]
         if not infos:
             raise ExtendedNotFoundError(f"Extended has no order {tracked_order.client_order_id}.")
-        return self._order_update(tracked_order, max(infos, key=lambda info: info.update_timestamp))
+        info = max(infos, key=lambda info: info.update_timestamp)
+        self._note_fill_lag(tracked_order, info)
+        return self._order_update(tracked_order, info)
 
-    async def _recover_after_reconnect(self):
-        """Fills and closes that happened while the account stream was down, from REST."""
-        try:
-            await self._update_order_status()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            self.logger().network("Could not recover order updates after the account stream reconnected.",
-                                  exc_info=True)
+    def _orders_to_poll(self, excluded: Iterable[str] = ()) -> List[InFlightOrder]:
+        # Orders whose creation is unresolved belong to their look-up: a 404 or 429 here would count them as lost.
+        excluded = set(excluded)
+        return [order for order in self._order_tracker.all_updatable_orders.values()
+                if order.client_order_id not in excluded and not self._placements.unresolved(order.client_order_id)]
+
+    async def _recover_after_reconnect(self, listed: Set[str]):
+        """What the account stream missed while it was down, once it is back: the fills (one read for the account)
+        and the states of the tracked orders its snapshot does not list (filled, cancelled or refused meanwhile),
+        retried with backoff until both are read."""
+        delay = CONSTANTS.PLACEMENT_LOOKUP_FIRST_DELAY
+        while True:
+            try:
+                await self._recover_fills()
+                await self._update_orders_with_error_handler(orders=self._orders_to_poll(excluded=listed),
+                                                             error_handler=self._handle_update_error_for_active_order)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                self.logger().warning(f"Recovering what the account stream missed failed ({error}); trying again in "
+                                      f"{delay:.1f} s.")
+            await self._sleep(delay)
+            delay = min(delay * 2, CONSTANTS.PLACEMENT_LOOKUP_MAX_DELAY)
 
     # ----- account -----
 
@@ -848,13 +958,16 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         """What Extended shows of a tracked order, including one whose POST has not been answered (yet)."""
         self._placements.on(order.client_order_id, PlacementEvent.SEEN)
         self._link_order(order.client_order_id, info.exchange_order_id)
+        self._note_fill_lag(order, info)
         self._order_tracker.process_order_update(self._order_update(order, info))
 
     async def _on_orders(self, data: Dict[str, Any]):
+        listed = set()
         for row in data.get("orders") or []:
             info = parsers.parse_order(row)
             if info is None:
                 continue
+            listed.add(info.external_id)
             # Active orders include those Hummingbot still has in PENDING_CREATE (POST unanswered).
             order = self._order_tracker.all_updatable_orders.get(info.external_id)
             if order is not None:
@@ -865,9 +978,11 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
                 self.logger().error(f"Extended shows order {info.external_id} live after it was reported failed: it "
                                     f"is cancelled, since the strategy no longer counts on it.")
                 self._in_background(self._cancel_orphan(info.external_id))
-        if data.get("isSnapshot") and self._order_tracker.all_fillable_orders:
-            # Sent on every (re)connection: what changed while the stream was down is recovered over REST.
-            self._in_background(self._recover_after_reconnect())
+        if data.get("isSnapshot"):
+            # Sent on every (re)connection, with every open order: the rest is recovered over REST (nothing is sent
+            # when no order is tracked, as nothing can have been missed).
+            self._fill_gaps.opened()
+            self._spawn(self._recover_after_reconnect(listed))
 
     async def _cancel_orphan(self, external_id: str):
         try:

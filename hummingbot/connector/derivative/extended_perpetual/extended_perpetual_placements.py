@@ -6,7 +6,9 @@ account stream or a look-up by external id may show it only then. Such an outcom
 is never reported as a failure: the order stays tracked (PENDING_CREATE in Hummingbot) until Extended shows it (the
 account stream, or the look-up by external id) or proves it absent. 429s, 5xx and unanswered look-ups prove nothing.
 A 404 proves nothing while the POST could still be on its way to the engine, i.e. within ABSENCE_GRACE after the POST
-ended; after it, two 404s in a row (a backoff apart) prove absence.
+ended; after it, two 404s in a row (a second apart) prove absence. The look-ups back off while the grace runs, and the
+first one after it comes as soon as it is over, so an order that never reached Extended fails about ABSENCE_GRACE plus a
+second after its POST ended, with a handful of look-ups.
 
     state    | event         | next     | what Hummingbot sees
     ---------+---------------+----------+---------------------------------------------------------
@@ -112,6 +114,13 @@ class Placements:
         if record.state not in UNRESOLVED and record.post_ended is not None:
             del self._records[client_order_id]
         return record.state
+
+    def grace_left(self, client_order_id: str) -> float:
+        """Seconds until a look-up that finds no such order proves something (0 once the grace is over)."""
+        record = self._records.get(client_order_id)
+        if record is None or record.post_ended is None:
+            return 0.0
+        return max(0.0, ABSENCE_GRACE - (time.monotonic() - record.post_ended))
 
     def not_found(self, client_order_id: str) -> Optional[Placement]:
         """A look-up found no such order: ABSENT once the grace after the POST is over, else INCONCLUSIVE."""

@@ -344,21 +344,29 @@ class ExtendedTransactionClient:
     async def update_leverage(self, market: str, leverage: Decimal):
         await self.call(RESTMethod.PATCH, CONSTANTS.LEVERAGE_PATH, data={"market": market, "leverage": str(leverage)})
 
-    async def account_trades(self, market: str, since_ms: int) -> List[Dict[str, Any]]:
-        """The account's fills in `market` from `since_ms` on, newest first, following the pagination cursor."""
+    async def account_trades(self, since_ms: int, market: Optional[str] = None) -> Tuple[List[Dict[str, Any]], bool]:
+        """The account's fills (in `market`, or in every market) from `since_ms` on, newest first, following the
+        pagination cursor; and whether they reach back to `since_ms` (False when TRADES_MAX_PAGES ran out first)."""
         trades: List[Dict[str, Any]] = []
         cursor: Optional[int] = None
         for _ in range(CONSTANTS.TRADES_MAX_PAGES):
-            params: Dict[str, Any] = {"market": market, "limit": CONSTANTS.TRADES_PAGE_SIZE}
+            params: Dict[str, Any] = {"limit": CONSTANTS.TRADES_PAGE_SIZE}
+            if market is not None:
+                params["market"] = market
             if cursor is not None:
                 params["cursor"] = cursor
             body = await self.call(RESTMethod.GET, CONSTANTS.ACCOUNT_TRADES_PATH, params=params)
-            page = body.get("data") or []
+            page = [row for row in body.get("data") or [] if isinstance(row, dict)]
             trades.extend(page)
             cursor, more = _next_cursor(body, len(page))
             if not more or any(int(row.get("createdTime") or 0) < since_ms for row in page):
-                break
-        return trades
+                return trades, True
+        return trades, False
+
+    async def open_orders(self) -> List[Dict[str, Any]]:
+        """Every open order of the account, in every market (Extended answers them in one page)."""
+        rows = await self.request(RESTMethod.GET, CONSTANTS.OPEN_ORDERS_PATH)
+        return [row for row in rows or [] if isinstance(row, dict)]
 
 
 def _next_cursor(body: Dict[str, Any], page_size: int) -> Tuple[Optional[int], bool]:

@@ -1,5 +1,6 @@
 """End to end over loopback: the connector against the local Extended emulator, which verifies every order's Stark
 signature with the x10 SDK's hash and fast_stark_crypto before it accepts it."""
+import time
 from decimal import Decimal
 from unittest.mock import patch
 
@@ -102,6 +103,23 @@ class OrderLifecycleTests(EmulatorConnectorTestCase):
         self.assertGreater(len(lookups), len(after_grace))
         self.assertIsNone(self.ex.state.order_by_external_id(self.acct.account_id, order_id))
         self.assertNotIn(order_id, self.connector.in_flight_orders)
+
+    async def test_a_lost_order_post_fails_a_second_after_the_grace_with_few_look_ups(self):
+        # The look-ups back off while the grace runs, but the one that can first prove absence comes right at its end
+        # and the confirming one a second later: the order settles in seconds, not a backoff of 8 s later.
+        grace = 3.0
+        self.ex.faults.drop_next(0.2, path=CONSTANTS.ORDER_PATH, method="POST")
+        with patch(f"{PLACEMENTS}.ABSENCE_GRACE", grace):
+            order_id = self.connector.buy(PAIR, Decimal("0.001"), OrderType.LIMIT, self.best("BUY") - 50,
+                                          position_action=PositionAction.OPEN)
+            await self.wait_for(lambda: self.log(MarketEvent.OrderFailure), timeout=10)
+        failed_at = time.time() * 1000
+        [post] = self.requests("POST", CONSTANTS.ORDER_PATH)
+        lookups = self.lookups(order_id)
+        post_ended = post.ts + 200
+        self.assertLess(failed_at - post_ended, (grace + CONSTANTS.PLACEMENT_CONFIRM_DELAY + 0.7) * 1000)
+        self.assertEqual(2, len([lookup for lookup in lookups if lookup.ts >= post_ended + grace * 1000]))
+        self.assertLessEqual(len(lookups), 6)
 
     async def test_partial_fill_then_cancel(self):
         price = self.inside_bid()

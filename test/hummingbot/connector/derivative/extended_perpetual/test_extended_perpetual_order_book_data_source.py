@@ -314,13 +314,25 @@ class WebUtilsTests(IsolatedAsyncioTestCase):
                          web_utils.public_rest_url("/info/markets", CONSTANTS.TESTNET_DOMAIN))
         self.assertEqual(CONSTANTS.WSS_URLS[CONSTANTS.DEFAULT_DOMAIN] + "/account", web_utils.stream_url("/account"))
 
-    async def test_throttler_has_one_pool_for_every_path(self):
+    async def test_throttler_has_one_pool_for_every_path_and_a_reserved_share(self):
         limits = {limit.limit_id: limit for limit in CONSTANTS.rate_limits()}
-        self.assertEqual((1000, 60), (limits[CONSTANTS.ALL_ENDPOINTS_LIMIT].limit,
-                                      limits[CONSTANTS.ALL_ENDPOINTS_LIMIT].time_interval))
+        # Extended's 1,000 a minute: 12 for network checks and 3 for the dead man's switch at its default 60 s window,
+        # the rest for orders and reads; at the shortest window (10 s) the switch takes 18.
+        self.assertEqual((985, 60), (limits[CONSTANTS.ALL_ENDPOINTS_LIMIT].limit,
+                                     limits[CONSTANTS.ALL_ENDPOINTS_LIMIT].time_interval))
+        self.assertEqual((15, 60), (limits[CONSTANTS.RESERVED_LIMIT].limit,
+                                    limits[CONSTANTS.RESERVED_LIMIT].time_interval))
+        shortest = {limit.limit_id: limit.limit for limit in CONSTANTS.rate_limits(dead_man_switch_seconds=10)}
+        self.assertEqual((970, 30), (shortest[CONSTANTS.ALL_ENDPOINTS_LIMIT], shortest[CONSTANTS.RESERVED_LIMIT]))
+        switch_off = {limit.limit_id: limit.limit for limit in CONSTANTS.rate_limits(dead_man_switch_seconds=0)}
+        self.assertEqual(12, switch_off[CONSTANTS.RESERVED_LIMIT])
         for path in CONSTANTS.REST_PATHS:
-            self.assertEqual([CONSTANTS.ALL_ENDPOINTS_LIMIT], [p.limit_id for p in limits[path].linked_limits])
+            pool = CONSTANTS.RESERVED_LIMIT if path == CONSTANTS.DEAD_MAN_SWITCH_PATH else CONSTANTS.ALL_ENDPOINTS_LIMIT
+            self.assertEqual([pool], [p.limit_id for p in limits[path].linked_limits])
+        self.assertEqual([CONSTANTS.RESERVED_LIMIT],
+                         [p.limit_id for p in limits[CONSTANTS.NETWORK_CHECK_LIMIT_ID].linked_limits])
         market_maker = {limit.limit_id: limit for limit in CONSTANTS.rate_limits("market_maker")}
-        self.assertEqual((60_000, 300), (market_maker[CONSTANTS.ALL_ENDPOINTS_LIMIT].limit,
-                                         market_maker[CONSTANTS.ALL_ENDPOINTS_LIMIT].time_interval))
+        self.assertEqual((59_925, 75, 300), (market_maker[CONSTANTS.ALL_ENDPOINTS_LIMIT].limit,
+                                             market_maker[CONSTANTS.RESERVED_LIMIT].limit,
+                                             market_maker[CONSTANTS.ALL_ENDPOINTS_LIMIT].time_interval))
         self.assertGreater(await web_utils.get_current_server_time(), 1.7e9)

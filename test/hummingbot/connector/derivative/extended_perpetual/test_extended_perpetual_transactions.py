@@ -248,9 +248,9 @@ class TransactionClientTests(helpers.IsolatedConnections, IsolatedAsyncioTestCas
         self.assertEqual([None] * 4, [call.kwargs.get("data") for call in calls])
         self.assertEqual(helpers.API_KEY, calls[0].kwargs["headers"][CONSTANTS.API_KEY_HEADER])
 
-    def test_dead_man_switch_requests_count_in_the_shared_request_pool(self):
+    def test_dead_man_switch_requests_count_in_the_reserved_request_pool(self):
         [limit] = [limit for limit in CONSTANTS.RATE_LIMITS if limit.limit_id == CONSTANTS.DEAD_MAN_SWITCH_PATH]
-        self.assertEqual([(CONSTANTS.ALL_ENDPOINTS_LIMIT, 1)],
+        self.assertEqual([(CONSTANTS.RESERVED_LIMIT, 1)],
                          [(linked.limit_id, linked.weight) for linked in limit.linked_limits])
 
     async def test_scrubbed_errors_drop_the_exception_they_replace(self):
@@ -275,13 +275,30 @@ class TransactionClientTests(helpers.IsolatedConnections, IsolatedAsyncioTestCas
         mock_api.get(url, body=json.dumps({"status": "OK", "data": older, "pagination": {"cursor": 0, "count": 1}}))
         mock_api.get(url, body=json.dumps({"status": "OK", "data": older, "pagination": {"cursor": 0, "count": 1}}))
 
-        trades = await client.account_trades("BTC-USD", since_ms=3_000)
+        trades, complete = await client.account_trades(since_ms=3_000, market="BTC-USD")
 
-        self.assertEqual(CONSTANTS.TRADES_PAGE_SIZE + 1, len(trades))
+        self.assertEqual((CONSTANTS.TRADES_PAGE_SIZE + 1, True), (len(trades), complete))
         calls = [call for calls in mock_api.requests.values() for call in calls]
         self.assertEqual(2, len(calls))
         self.assertEqual({"market": "BTC-USD", "limit": CONSTANTS.TRADES_PAGE_SIZE, "cursor": 1},
                          calls[1].kwargs["params"])
+
+    @aioresponses()
+    async def test_account_trades_of_every_market_stop_at_the_page_bound(self, mock_api):
+        client = self.client()
+        url = re.compile("^" + re.escape(web_utils.private_rest_url(CONSTANTS.ACCOUNT_TRADES_PATH)) + r"\?")
+        trade = helpers.payload_objects("extended_17_account_rest.txt")[3]["data"][0]
+        page = [dict(trade, id=i, createdTime=5_000 + i) for i in range(CONSTANTS.TRADES_PAGE_SIZE, 0, -1)]
+        mock_api.get(url, body=json.dumps({"status": "OK", "data": page, "pagination": {"cursor": 1, "count": 100}}),
+                     repeat=True)
+
+        trades, complete = await client.account_trades(since_ms=3_000)
+
+        self.assertFalse(complete)
+        calls = [call for calls in mock_api.requests.values() for call in calls]
+        self.assertEqual(CONSTANTS.TRADES_MAX_PAGES, len(calls))
+        self.assertEqual(CONSTANTS.TRADES_MAX_PAGES * CONSTANTS.TRADES_PAGE_SIZE, len(trades))
+        self.assertEqual({"limit": CONSTANTS.TRADES_PAGE_SIZE}, calls[0].kwargs["params"])
 
     def test_scrub_covers_every_form_of_the_private_key(self):
         client = self.client()

@@ -45,7 +45,9 @@ class UserStreamDataSourceTests(helpers.IsolatedConnections, IsolatedAsyncioTest
         self.log_records.append(record)
 
     async def test_account_stream_is_opened_with_the_key_in_the_header(self):
-        frames = helpers.payload_objects("extended_14_account_stream.txt")
+        # The captures come from several connections: numbered here as one connection's messages.
+        frames = [dict(frame, seq=seq) for seq, frame in
+                  enumerate(helpers.payload_objects("extended_14_account_stream.txt"), start=1)]
         for frame in frames:
             self.mocking.add_websocket_aiohttp_message(self.ws, json.dumps(frame))
         await self.mocking.run_until_all_aiohttp_messages_delivered(self.ws)
@@ -58,6 +60,23 @@ class UserStreamDataSourceTests(helpers.IsolatedConnections, IsolatedAsyncioTest
         self.assertEqual([frame["type"] for frame in frames],
                          [self.queue.get_nowait()["type"] for _ in range(self.queue.qsize())])
         self.assertGreater(self.data_source.last_recv_time, 0)
+
+    async def test_a_skipped_message_number_makes_a_new_connection(self):
+        frames = [{"type": "ORDER", "data": {"isSnapshot": True, "orders": []}, "ts": 1, "seq": 1},
+                  {"type": "BALANCE", "data": {"isSnapshot": True, "balance": None}, "ts": 1, "seq": 2},
+                  {"type": "TRADE", "data": {"trades": []}, "ts": 2, "seq": 4}]
+        for frame in frames:
+            self.mocking.add_websocket_aiohttp_message(self.ws, json.dumps(frame))
+        await self.mocking.run_until_all_aiohttp_messages_delivered(self.ws)
+        await asyncio.sleep(0)
+        self.assertTrue(any(r.levelname == "WARNING" and "skipped from message 2 to 4" in r.getMessage()
+                            for r in self.log_records))
+        self.assertEqual(["ORDER", "BALANCE"], [self.queue.get_nowait()["type"] for _ in range(self.queue.qsize())])
+        # The new connection counts from 1 again: its snapshot is taken, not refused as a gap.
+        self.mocking.add_websocket_aiohttp_message(self.ws, json.dumps(frames[0]))
+        await self.mocking.run_until_all_aiohttp_messages_delivered(self.ws)
+        await asyncio.sleep(0)
+        self.assertEqual(["ORDER"], [self.queue.get_nowait()["type"] for _ in range(self.queue.qsize())])
 
     async def test_error_frame_drops_the_connection(self):
         self.mocking.add_websocket_aiohttp_message(
