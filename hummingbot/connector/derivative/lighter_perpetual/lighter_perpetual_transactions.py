@@ -5,12 +5,12 @@ nonce and API key index (with nonce -1 the Go library would block on its own HTT
 OptimisticNonceManager, seeded and resynchronised from /nextNonce through Hummingbot's WebAssistant and throttler.
 
 Transactions that are ready at the same moment leave together: one dispatcher per API key drains everything queued,
-signs it on the worker thread, taking in what is queued meanwhile, and sends it as one sendtx or sendtxbatch (at most
-15). They travel over a WebSocket of their own: the exchange reads one connection's frames in order, so the next batch
-can leave before the previous one is answered and nonces still arrive in order. Without that socket they go over REST,
-one request at a time, since concurrent HTTP requests may overtake each other. A batch is signed only once the rate
-budget has room for it, so no nonce waits; an order still unsigned past its maximum age fails unsent instead of
-leaving at a stale price.
+signs it in one hop to the worker thread and sends it as one sendtx or sendtxbatch (at most 15). They travel over a
+WebSocket of their own: the exchange reads one connection's frames in order, so the next batch can leave before the
+previous one is answered and nonces still arrive in order. Without that socket they go over REST, one request at a
+time, since concurrent HTTP requests may overtake each other. A batch is signed only once the rate budget has room for
+it, so no signed nonce waits; an order still unsigned past its maximum age fails unsent instead of leaving at a stale
+price.
 
 After any failure nothing new is sent until every frame in the air has been answered (or given up on); then each
 failed frame is decided by one table (DECISIONS), from the kind of its error and whether an earlier frame failed too.
@@ -481,6 +481,13 @@ class LighterTransactionClient:
             else:
                 self._wakeup.clear()
                 await self._wakeup.wait()
+                # Orders submitted together reach the queue over a few loop iterations (the derivative starts a
+                # burst a few per iteration): they leave together once the queue stops growing. Signing them while
+                # they still arrive is slower: the signer thread and the loop then take turns at the GIL.
+                queued = -1
+                while queued != len(self._queue) and len(self._queue) < CONSTANTS.MAX_TX_PER_BATCH:
+                    queued = len(self._queue)
+                    await asyncio.sleep(0)
         # Those sent again at their nonces first, in nonce order; then those to sign, in submission order.
         self._resend.sort(key=lambda tx: (tx.nonce < 0, tx.nonce, tx.index))
         taken = 0
@@ -490,40 +497,28 @@ class LighterTransactionClient:
         # A signed one leaves even if its submitter gave up: its nonce must be used, and it may have executed already.
         batch = [tx for tx in self._resend[:taken] if tx.nonce >= 0 or not tx.future.done()]
         del self._resend[:taken]
-        self._join_queued(batch)
-        return batch
-
-    def _join_queued(self, batch: List[_PendingTx]) -> List[_PendingTx]:
-        """Moves queued transactions into the batch while it has room; returns those it took."""
-        joined = []
         while (len(batch) < CONSTANTS.MAX_TX_PER_BATCH and self._queue and not self._resend
                and not (batch and batch[0].alone)):
             tx = self._queue.popleft()
             if not tx.future.done():  # its submitter gave up before it was signed
                 batch.append(tx)
-                joined.append(tx)
-        return joined
+        return batch
 
     async def _dispatch(self, txs: List[_PendingTx]):
         if not txs:
             return
         await self._ensure_signer()
         socket = await self._transaction_socket()
-        self._join_queued(txs)
         await self._room_to_send(txs)
         if self._failed or self._nonce_stale:
             # A failure was reported meanwhile: these wait for its recovery, in their place.
             self._resend.extend(txs)
             return
         unsigned = [tx for tx in txs if tx.nonce < 0 or tx.skip_gap]
-        while unsigned:
+        if unsigned:
             for tx, error in await self._on_signer_thread(self._sign_batch, unsigned):
                 self._give_up([tx], LighterTransactionError(f"The signer refused the transaction: "
                                                             f"{self._scrub(error)}"))
-            # A burst reaches the queue over a few loop iterations (the derivative starts a few orders per
-            # iteration): what arrived while these were signed joins the frame, which leaves once signing has caught
-            # up. Signing thus overlaps the burst's creation, and the frames stay as full as they were.
-            unsigned = [] if self._failed else self._join_queued(txs)
         signed = [tx for tx in txs if tx.nonce >= 0]
         if not signed:
             return
