@@ -15,6 +15,8 @@ each phase sent.
   P3  rate-limit weight of one place + cancel (Lighter's Premium weights: sendTx 6, nextNonce 6, orders 300/100)
   P4  worst event-loop stall while M orders are placed and confirmed: the loop thread's CPU time between two 1 ms
       ticks (what code on the loop held it for), and the wall-clock gap, which also counts other processes
+  signer alone: the official signer signing N orders on one worker thread in the child, before it starts the
+      connector: the part of P1 that no connector using the signer avoids
 
 Ours must take at most 1.3 round trips for P1 and P2 up to 20 orders, and at most 2 up to 100: each bound prints
 PASS or FAIL, and a FAIL exits 1. Upstream's connector is the copy the installer kept aside
@@ -135,6 +137,7 @@ async def phases(connector, orders: int, stall_orders: int, result: dict, report
         result["phase"] = phase
         report_so_far()
 
+    result["sign_s"] = await signing_time(orders)
     await connector.start_network()
     await tick_until(lambda: connector.ready)
     best_bid = Decimal(str(connector.get_price(TRADING_PAIR, False)))
@@ -200,6 +203,26 @@ async def phases(connector, orders: int, stall_orders: int, result: dict, report
         watcher.cancel()
     result["p4_max_stall_s"] = max(cpu_stalls)
     result["p4_max_wall_stall_s"] = max(stalls)
+
+
+async def signing_time(orders: int) -> float:
+    """What the official signer alone takes for N create-order transactions on one worker thread, in this process: a
+    part of P1 that no connector using it avoids (signing is serial: a second thread gives no speed-up)."""
+    from lighter.signer_client import SignerClient, create_api_key
+
+    key, _, _ = create_api_key()
+    signer = SignerClient(url="http://127.0.0.1:9", account_index=1, api_private_keys={3: key})
+
+    def sign_all() -> float:
+        started = time.perf_counter()
+        for i in range(orders):
+            signer.sign_create_order(0, i, 100, 250000, 0, 0, 1, nonce=i, api_key_index=3)
+        return time.perf_counter() - started
+
+    try:
+        return await asyncio.get_running_loop().run_in_executor(None, sign_all)
+    finally:
+        await signer.close()
 
 
 async def run_child(impl: str, ex: LighterEmulator, account: int, key_index: int, private_key: str,
@@ -308,6 +331,7 @@ def report(results: dict, args) -> bool:
     figures = [
         ("P1 place N -> all OPEN (round trips)", "p1_s", 1 / rtt),
         ("P2 cancel N -> all CANCELED (round trips)", "p2_s", 1 / rtt),
+        ("signer alone, N orders (round trips)", "sign_s", 1 / rtt),
         ("P2 REST look-ups during cancels", "p2_lookups", None),
         ("P1+P2 /nextNonce reads", "nonce_reads", None),
         ("P3 weight per place+cancel", "p3_weight", 1),
@@ -340,6 +364,8 @@ def report(results: dict, args) -> bool:
         verdict = "PASS" if measured is not None and measured <= bound else "FAIL"
         passed = passed and verdict == "PASS"
         shown = f"{measured:.2f}" if measured is not None else "not measured"
+        if measured is not None and "sign_s" in ours:
+            shown += f" (the signer alone takes {ours['sign_s'] / rtt:.2f} of them)"
         print(f"{verdict}  ours {phase} <= {bound} round trips at {args.orders} orders: {shown}")
     return passed
 
