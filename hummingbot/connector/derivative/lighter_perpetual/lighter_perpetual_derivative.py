@@ -49,6 +49,9 @@ from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFa
 
 class LighterPerpetualDerivative(PerpetualDerivativePyBase):
     web_utils = web_utils
+    # An order Lighter shows more filled than its fills so far has them read over REST if they have not come this many
+    # seconds later (a stream frame can carry the order before its trade); Hummingbot waits 5 s for them.
+    FILL_GAP_WAIT = 1.0
 
     def __init__(
         self,
@@ -92,6 +95,9 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         self._client_id_by_order_index: Dict[str, str] = {}
         # Per market id: the time of the newest account trade a fills look-up has read.
         self._fills_read_until: Dict[int, float] = {}
+        # Per client order id: the filled amount Lighter showed beyond the fills reported; the pairs being read for.
+        self._filled_on_exchange: Dict[str, Decimal] = {}
+        self._fill_gap_pairs: Set[str] = set()
         # Since when Lighter has failed the network check, and when that was last said.
         self._unreachable_since: Optional[float] = None
         self._unreachable_said_at = 0.0
@@ -716,6 +722,8 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
             self.logger().warning(f"Lighter did not accept order {tracked_order.client_order_id}: {order.status}.")
         # Trades of 2025 name the order only by its index.
         self._client_id_by_order_index[order.exchange_order_id] = tracked_order.client_order_id
+        if order.filled_amount > tracked_order.executed_amount_base:
+            self._expect_fills(tracked_order, order.filled_amount)
         return OrderUpdate(client_order_id=tracked_order.client_order_id, trading_pair=tracked_order.trading_pair,
                            update_timestamp=order.timestamp or self.current_timestamp, new_state=order.state,
                            misc_updates={"lighter_status": order.status, "order_index": order.exchange_order_id})
@@ -791,6 +799,48 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
                 await asyncio.sleep(pause)
         self.logger().warning(f"Could not read {what} from Lighter; the status poll will.")
         return False, None
+
+    def _expect_fills(self, order: InFlightOrder, filled: Decimal):
+        """Lighter shows the order filled further than the fills reported: a trade frame may still be on its way, or
+        was missed (a stream that dropped, a recovery that read before the trade). Unless its fills come meanwhile,
+        they are read over REST; Hummingbot would otherwise complete the order without them and report none later."""
+        self._filled_on_exchange[order.client_order_id] = max(filled, self._filled_on_exchange.get(
+            order.client_order_id, Decimal(0)))
+        if order.trading_pair not in self._fill_gap_pairs:
+            self._fill_gap_pairs.add(order.trading_pair)
+            self._in_background(self._close_fill_gaps(order.trading_pair))
+
+    async def _close_fill_gaps(self, trading_pair: str):
+        try:
+            for pause in (self.FILL_GAP_WAIT,) + CONSTANTS.ORDER_LOOKUP_PAUSES:
+                await asyncio.sleep(pause)
+                short = self._orders_short_of_fills(trading_pair)
+                if not short:
+                    return
+                try:
+                    await self._read_fills(trading_pair, short)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as e:
+                    self.logger().debug(f"Could not read {trading_pair} fills from Lighter ({e}); asking again.")
+            short = self._orders_short_of_fills(trading_pair)
+            if short:
+                self.logger().warning(f"Lighter shows {trading_pair} orders filled further than the fills it lists "
+                                      f"for them: {', '.join(order.client_order_id for order in short)}.")
+        finally:
+            self._fill_gap_pairs.discard(trading_pair)
+
+    def _orders_short_of_fills(self, trading_pair: str) -> List[InFlightOrder]:
+        """This market's orders Lighter shows filled further than their fills; forgets those no longer short."""
+        fillable = self._order_tracker.all_fillable_orders
+        short = []
+        for client_order_id, filled in list(self._filled_on_exchange.items()):
+            order = fillable.get(client_order_id)
+            if order is None or order.executed_amount_base >= filled:
+                del self._filled_on_exchange[client_order_id]
+            elif order.trading_pair == trading_pair:
+                short.append(order)
+        return short
 
     def _trade_updates(self, trades: Iterable[Dict[str, Any]], orders: Dict[str, InFlightOrder]
                        ) -> Iterable[TradeUpdate]:

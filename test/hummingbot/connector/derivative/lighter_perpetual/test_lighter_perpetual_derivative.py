@@ -915,6 +915,42 @@ class LighterPerpetualDerivativeTests(AbstractPerpetualDerivativeTests.Perpetual
         self.assertEqual([], self.order_filled_logger.event_log)
         self.assertEqual(Decimal(0), order.executed_amount_base)
 
+    async def _until(self, condition: Callable[[], bool], timeout: float = 2.0):
+        deadline = time.monotonic() + timeout
+        while not condition():
+            self.assertLess(time.monotonic(), deadline, "condition not met in time")
+            await asyncio.sleep(0.01)
+
+    @aioresponses()
+    async def test_fill_the_stream_never_brought_for_a_filled_order_is_read_over_rest(self, mock_api):
+        order = self._track_sell()
+        self._configure_trades(mock_api, [self._trade_json(order, Decimal("1"), Decimal("40"), maker=True)],
+                               callback=None)
+
+        with patch.object(LighterPerpetualDerivative, "FILL_GAP_WAIT", 0.01):
+            # The orders channel says filled; the trade frame never comes (lost in a reconnect).
+            await self._stream(self._orders_event(order, "filled", Decimal("1")))
+            await self._until(lambda: self.sell_order_completed_logger.event_log)
+
+        (fill,) = self.order_filled_logger.event_log
+        self.assertEqual(("11", Decimal("1"), Decimal("40"), Decimal("0.0008")),
+                         (fill.order_id, fill.amount, fill.price, fill.trade_fee.flat_fees[0].amount))
+        self.assertEqual(Decimal("1"), self.sell_order_completed_logger.event_log[0].base_asset_amount)
+        self.assertEqual(1, len(self._all_executed_requests(mock_api, url_pattern(CONSTANTS.ACCOUNT_TRADES_PATH))))
+
+    @aioresponses()
+    async def test_fill_the_stream_brings_after_the_order_frame_needs_no_look_up(self, mock_api):
+        order = self._track_sell()
+
+        with patch.object(LighterPerpetualDerivative, "FILL_GAP_WAIT", 0.01):
+            await self._stream(self._orders_event(order, "filled", Decimal("1")), self._account_trades_event(
+                self._trade_json(order, Decimal("1"), Decimal("40"), maker=True)))
+            await self._until(lambda: self.sell_order_completed_logger.event_log)
+            await asyncio.sleep(0.05)
+
+        self.assertEqual([Decimal("1")], [fill.amount for fill in self.order_filled_logger.event_log])
+        self.assertEqual([], self._all_executed_requests(mock_api, url_pattern(CONSTANTS.ACCOUNT_TRADES_PATH)))
+
     @aioresponses()
     async def test_fill_without_client_id_is_attributed_by_the_tx_hash_of_the_taker_order(self, mock_api):
         order = self._track_sell(exchange_order_id=payloads.ACCOUNT_TX_HASH_OF_TAKER_SELL)
