@@ -90,6 +90,8 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         self._key_verified = False
         self._client_order_nonce = NonceCreator.for_microseconds()
         self._order_burst: Deque[Dict[str, Any]] = deque()
+        # When the strategy placed each order not sent yet (monotonic clock): its maximum age counts from then.
+        self._placed_at: Dict[str, float] = {}
         # Look-ups and recoveries started in the background: cancelled when the connector stops.
         self._background: Set[asyncio.Task] = set()
         self._client_id_by_order_index: Dict[str, str] = {}
@@ -208,6 +210,7 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         # Hummingbot also calls stop_network when a network check fails, and start_network calls it first: only a
         # real stop (status STOPPED) cancels every order on request and stops the transaction client.
         stopping = self.network_status is NetworkStatus.STOPPED
+        self._placed_at.clear()
         while self._order_burst:
             self._refuse(**self._order_burst.popleft(), message=(
                 "The connector stopped before the order left; it was not sent." if stopping
@@ -448,6 +451,7 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
             return order_id
         if not self._order_burst:
             asyncio.get_event_loop().call_soon(self._start_burst_slice)
+        self._placed_at[order_id] = time.monotonic()
         self._order_burst.append(order)
         return order_id
 
@@ -469,8 +473,11 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
             self._refuse(trade_type, order_id, trading_pair, amount, order_type, price, position_action,
                          message=self._untradable_reason(trading_pair), **kwargs)
             return
-        await super()._create_order(trade_type, order_id, trading_pair, amount, order_type, price,
-                                    position_action=position_action, **kwargs)
+        try:
+            await super()._create_order(trade_type, order_id, trading_pair, amount, order_type, price,
+                                        position_action=position_action, **kwargs)
+        finally:
+            self._placed_at.pop(order_id, None)
 
     def _refuse(self, trade_type: TradeType, order_id: str, trading_pair: str, amount: Decimal, order_type: OrderType,
                 price: Optional[Decimal] = None, position_action: PositionAction = PositionAction.NIL, *, message: str,
@@ -545,7 +552,8 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         expiry = checks.order_expiry(expiry, int(self._time() * 1e3), time_in_force == CONSTANTS.TIME_IN_FORCE_IOC)
         tx_hash = await self._transactions.submit(self._transactions.create_order(
             market_index, client_order_index, base_amount, price_ticks, is_ask, lighter_type, time_in_force,
-            position_action == PositionAction.CLOSE, expiry), max_age=self._max_order_age)
+            position_action == PositionAction.CLOSE, expiry), max_age=self._max_order_age,
+            placed_at=self._placed_at.get(order_id))
         return tx_hash, self.current_timestamp
 
     async def _place_order_and_process_update(self, order: InFlightOrder, **kwargs) -> str:

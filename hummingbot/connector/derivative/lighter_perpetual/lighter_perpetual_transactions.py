@@ -198,7 +198,7 @@ class _PendingTx:
     tx_info: str = ""
     tx_hash: str = ""
     sends: int = 0
-    # When it was submitted (monotonic clock), and how long it may wait unsigned before it fails unsent (None: forever).
+    # When it was placed (monotonic clock), and how long it may wait unsigned before it fails unsent (None: forever).
     queued_at: float = 0.0
     max_age: Optional[float] = None
     # A send of it got no answer: it may have executed.
@@ -378,19 +378,21 @@ class LighterTransactionClient:
 
     # --- submission ----------------------------------------------------------------------------------------------
 
-    async def submit(self, sign: SignCall, max_age: Optional[float] = None) -> str:
+    async def submit(self, sign: SignCall, max_age: Optional[float] = None, placed_at: Optional[float] = None) -> str:
         """Queues one transaction; returns its hash once the exchange accepted it, or raises LighterTransactionError.
-        One still unsigned `max_age` seconds after this call fails unsent instead of leaving late."""
+        One still unsigned `max_age` seconds after `placed_at` (monotonic clock; default now) fails unsent instead of
+        leaving late."""
         if len(self._queue) >= MAX_QUEUED_TRANSACTIONS:
             raise LighterTransactionError(f"{MAX_QUEUED_TRANSACTIONS} transactions were already waiting to be sent to "
                                           f"Lighter; this one was not sent.")
         self._ensure_dispatcher()
         future = asyncio.get_running_loop().create_future()
-        tx = _PendingTx(sign=sign, future=future, index=next(self._submissions), queued_at=time.monotonic(),
-                        max_age=max_age)
+        tx = _PendingTx(sign=sign, future=future, index=next(self._submissions), max_age=max_age,
+                        queued_at=time.monotonic() if placed_at is None else placed_at)
         self._queue.append(tx)
         if max_age is not None:
-            asyncio.get_running_loop().call_later(max_age, self._expire_waiting, tx)
+            asyncio.get_running_loop().call_later(max(0.0, tx.queued_at + max_age - time.monotonic()),
+                                                  self._expire_waiting, tx)
         self._wakeup.set()
         return await future
 
@@ -534,15 +536,15 @@ class LighterTransactionClient:
         """Waits until the rate budget has room for a frame, so that nothing is signed (given a nonce) only to wait;
         what waits longer than its maximum age meanwhile fails unsent."""
         room = self._api_factory.throttler.execute_task(limit_id=CONSTANTS.SEND_TX_BATCH_PATH)
-        while txs:
-            room.flush()
-            if room.within_capacity():
-                return
+        while True:
             now = time.monotonic()
             for tx in [tx for tx in txs if tx.nonce < 0 and tx.max_age is not None
                        and now - tx.queued_at >= tx.max_age]:
                 txs.remove(tx)
                 self._fail([tx], self._too_old(tx))
+            room.flush()
+            if not txs or room.within_capacity():
+                return
             await asyncio.sleep(RATE_ROOM_POLL_INTERVAL)
 
     def _expire_waiting(self, tx: _PendingTx):

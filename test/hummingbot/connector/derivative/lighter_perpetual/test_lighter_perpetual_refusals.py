@@ -201,20 +201,23 @@ class LighterRefusalTests(IsolatedAsyncioTestCase):
                                         position_action=PositionAction.OPEN))
             await self.until(lambda: settled(placed[-1]), connector)
         sends = self.sends()
-        # Hummingbot's EventLogger keeps the last 50 events.
-        self.failures.clear()
-        started = time.monotonic()
-        burst = [connector.buy(PAIR, Decimal("0.01"), OrderType.LIMIT, Decimal(2440) - i,
-                               position_action=PositionAction.OPEN) for i in range(40)]
-        await self.until(lambda: all(settled(order_id) for order_id in burst), connector, timeout=5)
-        # Nothing waited much past its maximum age, and nothing of it left.
-        self.assertLess(time.monotonic() - started, max_age + 0.5)
+        burst = [connector.buy(PAIR, Decimal("0.01"), OrderType.LIMIT, Decimal(2440) - Decimal(i) / 10,
+                               position_action=PositionAction.OPEN) for i in range(500)]
+        # A failed order leaves Hummingbot's tracking.
+        await self.until(lambda: not connector._order_burst and not any(
+            order_id in connector.in_flight_orders for order_id in burst), connector, timeout=5)
         self.assertEqual(sends, self.sends())
+        # Hummingbot's EventLogger keeps the last 50 events: 50 of the burst's failures.
         failures = {event.order_id: event.error_message for event in self.failures.event_log}
-        self.assertEqual(set(burst), set(failures))
-        self.assertRegex(failures[burst[-1]], r"^Not sent \(rate limit\): the order was still waiting in the connector "
-                                              r"0\.\d s after it was placed, its maximum age \(max_order_age_seconds "
-                                              r"0\.5\)\.$")
+        self.assertEqual(50, len(set(burst) & set(failures)))
+        for message in failures.values():
+            self.assertRegex(message, r"^Not sent \(rate limit\): the order was still waiting in the connector "
+                                      r"\d+\.\d s after it was placed, its maximum age "
+                                      r"\(max_order_age_seconds 0\.5\)\.$")
+        # Each failed once it was as old as its maximum age (counted from the strategy's call), not before. How much
+        # later depends on how fast Hummingbot starts 500 orders and reports 500 failures on this machine.
+        ages = [float(message.split("connector ")[1].split(" s")[0]) for message in failures.values()]
+        self.assertGreaterEqual(min(ages), max_age)
         self.assertNotIn("Check API key", self.logs.text())
         open_orders = [order for order in connector.in_flight_orders.values() if order.is_open]
         self.assertEqual(len(open_orders), len(self.ex.state.accounts[self.account].active_orders))
