@@ -2,7 +2,7 @@ import binascii
 import json
 import re
 from decimal import Decimal
-from typing import Optional
+from typing import Callable, Optional
 
 from pydantic import ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
@@ -104,15 +104,21 @@ def validate_yes_no(value) -> bool:
     raise ValueError("Answer yes or no (y, n, true and false work too); an empty answer means no.")
 
 
-def validate_dead_man_switch_seconds(value) -> int:
-    """An empty answer is the default window (keyless builds pass ""); 0 turns the switch off."""
+def _seconds(value, parse: Callable[[str], float], default: float) -> float:
+    """An empty answer (keyless builds pass "", files saved before a setting hold None) is the default; text that
+    is not a number is -1, which every range refuses."""
     answer = "" if value is None else str(value).strip()
     if not answer:
-        return CONSTANTS.DEAD_MAN_SWITCH_DEFAULT_SECONDS
+        return default
     try:
-        seconds = int(answer)
+        return parse(answer)
     except ValueError:
-        seconds = -1
+        return -1
+
+
+def validate_dead_man_switch_seconds(value) -> int:
+    """0 turns the switch off."""
+    seconds = _seconds(value, int, CONSTANTS.DEAD_MAN_SWITCH_DEFAULT_SECONDS)
     if seconds != 0 and not CONSTANTS.DEAD_MAN_SWITCH_MIN_SECONDS <= seconds <= CONSTANTS.DEAD_MAN_SWITCH_MAX_SECONDS:
         raise ValueError(f"The dead man's switch must be 0 (off) or a whole number of seconds from "
                          f"{CONSTANTS.DEAD_MAN_SWITCH_MIN_SECONDS} (Lighter's shortest scheduled cancel-all) to "
@@ -122,14 +128,7 @@ def validate_dead_man_switch_seconds(value) -> int:
 
 
 def validate_max_order_age_seconds(value) -> float:
-    """Empty (a file saved before this setting) is the default."""
-    answer = "" if value is None else str(value).strip()
-    if not answer:
-        return CONSTANTS.MAX_ORDER_AGE_DEFAULT_SECONDS
-    try:
-        seconds = float(answer)
-    except ValueError:
-        seconds = -1.0
+    seconds = _seconds(value, float, CONSTANTS.MAX_ORDER_AGE_DEFAULT_SECONDS)
     if not 0 < seconds <= CONSTANTS.MAX_ORDER_AGE_LIMIT_SECONDS:
         raise ValueError(f"The maximum order age must be a number of seconds above 0 and at most "
                          f"{CONSTANTS.MAX_ORDER_AGE_LIMIT_SECONDS:.0f}, or empty for "
