@@ -52,6 +52,7 @@ class FillGaps:
 
     def since_ms(self, oldest_order_ms: int) -> int:
         """Where a read starts: the later of the last fill seen and the oldest order that can still fill (no fill of
-        a tracked order is older than the order), less a margin."""
+        a tracked order is older than the order), less a margin. Fill times are Extended's, order creation times this
+        machine's: the margin also covers a clock difference of up to FILL_RECOVERY_MARGIN_MS."""
         since = oldest_order_ms if self._last_fill_ms is None else max(self._last_fill_ms, oldest_order_ms)
         return max(0, since - CONSTANTS.FILL_RECOVERY_MARGIN_MS)

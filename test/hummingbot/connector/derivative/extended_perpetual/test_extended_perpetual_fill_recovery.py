@@ -4,11 +4,13 @@ import asyncio
 import json
 from decimal import Decimal
 from typing import Any, Dict, List
+from unittest import TestCase
 from unittest.mock import patch
 
 from aioresponses import aioresponses
 
 from hummingbot.connector.derivative.extended_perpetual import extended_perpetual_constants as CONSTANTS
+from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_fill_gaps import FillGaps
 from hummingbot.core.data_type.in_flight_order import OrderState
 from hummingbot.core.event.events import MarketEvent
 from hummingbot.core.network_iterator import NetworkStatus
@@ -39,6 +41,28 @@ def trade_row(trade_id: int, exchange_id: int, qty: str = "0.01", **fields) -> D
 
 def snapshot(*rows: Dict[str, Any], seq: int = 1) -> Dict[str, Any]:
     return {"type": "ORDER", "data": {"isSnapshot": True, "orders": list(rows)}, "ts": CREATED_MS, "seq": seq}
+
+
+class FillGapsTests(TestCase):
+    def test_a_read_starts_at_the_later_of_the_last_fill_and_the_oldest_order_less_the_margin(self):
+        gaps, margin = FillGaps(), CONSTANTS.FILL_RECOVERY_MARGIN_MS
+        self.assertTrue(gaps.open)
+        self.assertEqual(100_000 - margin, gaps.since_ms(oldest_order_ms=100_000))
+        gaps.seen(200.0)
+        gaps.seen(150.0)
+        self.assertEqual(200_000 - margin, gaps.since_ms(oldest_order_ms=100_000))
+        self.assertEqual(300_000 - margin, gaps.since_ms(oldest_order_ms=300_000))
+
+    def test_only_a_read_that_no_newer_gap_overtook_closes_the_gap(self):
+        gaps = FillGaps()
+        overtaken = gaps.read_started()
+        gaps.opened()
+        gaps.read_answered(overtaken)
+        self.assertTrue(gaps.open)
+        gaps.read_answered(gaps.read_started())
+        self.assertFalse(gaps.open)
+        gaps.opened()
+        self.assertTrue(gaps.open)
 
 
 class FillRecoveryTestCase(ConnectorTestCase):
