@@ -9,8 +9,8 @@ signs it in one hop to the worker thread and sends it as one sendtx or sendtxbat
 WebSocket of their own: the exchange reads one connection's frames in order, so the next batch can leave before the
 previous one is answered and nonces still arrive in order. Without that socket they go over REST, one request at a
 time, since concurrent HTTP requests may overtake each other. A batch is signed only once the rate budget has room for
-it, so no signed nonce waits; an order still unsigned past its maximum age fails unsent instead of leaving at a stale
-price.
+it, so no signed nonce waits; an order that waits for that room past its maximum age fails unsent instead of leaving
+at a stale price.
 
 After any failure nothing new is sent until every frame in the air has been answered (or given up on); then each
 failed frame is decided by one table (DECISIONS), from the kind of its error and whether an earlier frame failed too.
@@ -534,34 +534,38 @@ class LighterTransactionClient:
 
     async def _room_to_send(self, txs: List[_PendingTx]):
         """Waits until the rate budget has room for a frame, so that nothing is signed (given a nonce) only to wait;
-        what waits longer than its maximum age meanwhile fails unsent."""
-        room = self._api_factory.throttler.execute_task(limit_id=CONSTANTS.SEND_TX_BATCH_PATH)
-        while True:
+        what reaches its maximum age meanwhile fails unsent."""
+        room = self._rate_room()
+        while txs and not room.within_capacity():
             now = time.monotonic()
             for tx in [tx for tx in txs if tx.nonce < 0 and tx.max_age is not None
                        and now - tx.queued_at >= tx.max_age]:
                 txs.remove(tx)
                 self._fail([tx], self._too_old(tx))
-            room.flush()
-            if not txs or room.within_capacity():
-                return
             await asyncio.sleep(RATE_ROOM_POLL_INTERVAL)
 
     def _expire_waiting(self, tx: _PendingTx):
-        """At its maximum age, a transaction still waiting unsigned (queued, or to be signed again) fails unsent."""
-        for waiting in (self._queue, self._resend):
-            if tx.nonce < 0 and tx in waiting:
-                waiting.remove(tx)
-                self._fail([tx], self._too_old(tx))
-                return
+        """At its maximum age, a transaction still queued unsigned fails unsent if the rate budget has no room for it.
+        The age bounds only that wait: one held behind an earlier transaction's recovery is not failed for it (one
+        failure never fails another transaction); it is checked again when its batch waits for room."""
+        if not self._rate_room().within_capacity():
+            for waiting in (self._queue, self._resend):
+                if tx.nonce < 0 and tx in waiting:
+                    waiting.remove(tx)
+                    self._fail([tx], self._too_old(tx))
+                    return
 
-    def _too_old(self, tx: _PendingTx) -> LighterTransactionError:
+    def _rate_room(self):
         room = self._api_factory.throttler.execute_task(limit_id=CONSTANTS.SEND_TX_BATCH_PATH)
         room.flush()
-        reason = "behind earlier transactions" if room.within_capacity() else "rate limit"
+        return room
+
+    @staticmethod
+    def _too_old(tx: _PendingTx) -> LighterTransactionError:
         return LighterTransactionError(
-            f"Not sent ({reason}): the order was still waiting in the connector {time.monotonic() - tx.queued_at:.1f} "
-            f"s after it was placed, its maximum age (max_order_age_seconds {tx.max_age:g}).")
+            f"Not sent (rate limit): the order was still waiting for room in the rate budget "
+            f"{time.monotonic() - tx.queued_at:.1f} s after it was placed, its maximum age (max_order_age_seconds "
+            f"{tx.max_age:g}).")
 
     # --- recovery -------------------------------------------------------------------------------------------------
 

@@ -211,12 +211,12 @@ class LighterRefusalTests(IsolatedAsyncioTestCase):
         failures = {event.order_id: event.error_message for event in self.failures.event_log}
         self.assertEqual(50, len(set(burst) & set(failures)))
         for message in failures.values():
-            self.assertRegex(message, r"^Not sent \(rate limit\): the order was still waiting in the connector "
-                                      r"\d+\.\d s after it was placed, its maximum age "
+            self.assertRegex(message, r"^Not sent \(rate limit\): the order was still waiting for room in the rate "
+                                      r"budget \d+\.\d s after it was placed, its maximum age "
                                       r"\(max_order_age_seconds 0\.5\)\.$")
         # Each failed once it was as old as its maximum age (counted from the strategy's call), not before. How much
         # later depends on how fast Hummingbot starts 500 orders and reports 500 failures on this machine.
-        ages = [float(message.split("connector ")[1].split(" s")[0]) for message in failures.values()]
+        ages = [float(message.split("budget ")[1].split(" s")[0]) for message in failures.values()]
         self.assertGreaterEqual(min(ages), max_age)
         self.assertNotIn("Check API key", self.logs.text())
         open_orders = [order for order in connector.in_flight_orders.values() if order.is_open]
