@@ -1,7 +1,13 @@
 """WebSocket streams under /stream.extended.exchange/v1: the URL selects the stream, no subscribe message.
 
 Envelope {type?, data, ts, seq}; seq counts per connection from 1. Trade and funding frames carry no type.
-The server pings every `ping_interval` seconds and drops connections that do not answer."""
+The server pings every `ping_interval` seconds and drops connections that do not answer.
+
+Without a market in the URL a public stream carries every market (the x10 SDK's "/orderbooks/<market?>", likewise
+publicTrades and funding; /prices/mark and /prices/index the same way [inferred]). [inferred] On such a connection seq
+still counts the connection's frames, across all markets (a third-party client of the shared book stream reports the
+numbers interleaved across markets; the docs we could read do not say), and the book stream opens with a SNAPSHOT of
+every market, in turn."""
 import asyncio
 import json
 from typing import List, Optional

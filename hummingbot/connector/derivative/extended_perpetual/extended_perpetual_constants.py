@@ -55,13 +55,20 @@ REST_PATHS = (
     ORDER_PATH, MASS_CANCEL_PATH, DEAD_MAN_SWITCH_PATH,
 )
 
-# Streams: the URL selects the stream, there is no subscribe message.
-ORDER_BOOK_STREAM = "/orderbooks/{market}"
-PUBLIC_TRADES_STREAM = "/publicTrades/{market}"
-FUNDING_STREAM = "/funding/{market}"
-MARK_PRICE_STREAM = "/prices/mark/{market}"
-INDEX_PRICE_STREAM = "/prices/index/{market}"
+# Streams: the URL selects the stream, there is no subscribe message. Without a market (the x10 SDK's
+# "/orderbooks/<market?>") a public stream carries every market; "/{market}" after the path narrows it to one.
+ORDER_BOOK_STREAM = "/orderbooks"
+PUBLIC_TRADES_STREAM = "/publicTrades"
+FUNDING_STREAM = "/funding"
+MARK_PRICE_STREAM = "/prices/mark"
+INDEX_PRICE_STREAM = "/prices/index"
 ACCOUNT_STREAM = "/account"
+# Up to this many pairs each book has a connection of its own, so a seq gap resyncs that book only; beyond, one
+# all-markets connection carries every book (its seq spans all of them: a gap there resyncs every book).
+MARKET_BOOK_STREAMS_MAX = 5
+# Hummingbot asks for each pair's funding info in turn at start; one read of every tracked market answers them all
+# when they come within this many seconds of it.
+FUNDING_INFO_BATCH_REUSE_S = 5.0
 # The server pings every 15 s; the client pings too so a dead connection is noticed from both sides.
 WS_HEARTBEAT_INTERVAL = 15.0
 # How long the tracker waits for the stream's first book before it falls back to the REST book.
