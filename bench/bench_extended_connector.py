@@ -32,6 +32,9 @@ from fast_stark_crypto import get_public_key  # noqa: E402
 
 from emulator.extended import ExtendedEmulator  # noqa: E402
 from hummingbot.connector.derivative.extended_perpetual import extended_perpetual_constants as CONSTANTS  # noqa: E402
+from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_api_order_book_data_source import (  # noqa: E402,E501
+    BookConnection,
+)
 from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_derivative import (  # noqa: E402
     ExtendedPerpetualDerivative,
 )
@@ -153,7 +156,9 @@ async def bench_deltas(deltas: int):
     connector = _stub_connector()
     data_source = connector._orderbook_ds
     frames = _book_frames(deltas)
-    data_source._on_book_frame(PAIR, json.loads(frames[0]))
+    connection = BookConnection(PAIR)
+    await data_source._track(PAIR)
+    data_source._on_book_frame(connection, json.loads(frames[0]))
     snapshot = await data_source._order_book_snapshot(PAIR)
     book = OrderBook()
     book.apply_snapshot(snapshot.bids, snapshot.asks, snapshot.update_id)
@@ -161,7 +166,7 @@ async def bench_deltas(deltas: int):
     output = asyncio.Queue()
     started = time.perf_counter()
     for raw in frames[1:]:
-        data_source._on_book_frame(PAIR, json.loads(raw))
+        data_source._on_book_frame(connection, json.loads(raw))
         await data_source._parse_order_book_diff_message(queue.get_nowait(), output)
         diff = output.get_nowait()
         book.apply_diffs(diff.bids, diff.asks, diff.update_id)

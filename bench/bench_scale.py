@@ -47,15 +47,14 @@ PREMIUM_WEIGHTS = {"/api/v1/sendTx": 6, "/api/v1/sendTxBatch": 6, "/api/v1/nextN
                    "/api/v1/accountInactiveOrders": 100, "/api/v1/trades": 600, "/api/v1/recentTrades": 600}
 MIN_FLOOD_RATE = 50_000
 EXTENDED_REQUESTS_PER_MINUTE = 1_000
-# Why ours still opens five streams per market (plus the account stream), and what that costs.
+# How ours' streams fit on Hummingbot's one shared aiohttp session (100 connections at most, REST included).
 EXTENDED_MULTIPLEX_NOTE = (
-    "Connections: ours opens 5 streams a market + the account stream, all on Hummingbot's one shared aiohttp "
-    "session, whose connector holds at most 100 connections: from 20 markets on, streams wait for a slot forever, "
-    "their books fall back to REST after a 10 s wait each, and REST requests (orders included) queue behind the "
-    "streams (seen: 'No answer from Extended within 10 s'). Extended's public streams take no market for all "
-    "markets (x10 SDK stream_client: /orderbooks/<market?>, likewise trades, funding and prices; the emulator "
-    "serves them), so 5 connections can carry every market: ours must move to them (a connection's seq then spans "
-    "all its markets: one gap resyncs every book). Not done in this change.")
+    "Connections: trades, funding rates, mark and index prices come from Extended's all-markets streams (no market "
+    "in the URL, x10 SDK stream_client: /orderbooks/<market?>, likewise trades and funding), 4 connections whatever "
+    "the number of markets; books from one connection a market up to 5 pairs (a seq gap resyncs that book only), "
+    "beyond from the all-markets book stream, whose seq spans every market (a gap there resyncs every book); plus "
+    "the account stream. Funding info at start and the tracker's last-price polls read /info/markets once for all "
+    "pairs.")
 # Extended's API docs, as far as we could read them, give no per-IP limit on WebSocket connections or messages.
 EXTENDED_WS_LIMIT_NOTE = ("Extended documents no per-IP WebSocket connection or message limit that we could find "
                           "(its REST limit: 1,000 requests/min per IP)")
@@ -330,29 +329,41 @@ def build_extended_connector(args, pairs):
 
 
 async def extended_flood(connector, pairs, count: int) -> float:
-    """Book deltas a second through ours' path: JSON text -> seq check -> book mirror -> Hummingbot's book."""
+    """Book deltas a second through ours' path: JSON text -> seq check -> book mirror -> Hummingbot's book, on the
+    connections ours uses for this many pairs (one a market, or the all-markets one with one seq for every market)."""
+    from hummingbot.connector.derivative.extended_perpetual import extended_perpetual_constants as CONSTANTS
+    from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_api_order_book_data_source import (
+        BookConnection,
+    )
     source = connector.order_book_tracker._data_source
     books = connector.order_book_tracker.order_books
     queue = source._message_queue[source._diff_messages_queue_key]
     output = asyncio.Queue()
-    seqs = {}
+    shared = BookConnection(None) if len(pairs) > CONSTANTS.MARKET_BOOK_STREAMS_MAX else None
+    connections = {pair: shared or BookConnection(pair) for pair in pairs}
+    seqs = {id(c): 0 for c in connections.values()}
+
+    def next_seq(pair):
+        seqs[id(connections[pair])] += 1
+        return seqs[id(connections[pair])]
+
     for pair in pairs:
+        await source._track(pair)  # the network is stopped: the pairs are tracked again, their streams stay closed
         source._books.pop(pair, None)
-        snapshot = {"type": "SNAPSHOT", "seq": 1, "ts": 1, "data": {"t": "SNAPSHOT", "m": pair, "b": [], "a": []}}
-        source._on_book_frame(pair, snapshot)
+        snapshot = {"type": "SNAPSHOT", "seq": next_seq(pair), "ts": 1,
+                    "data": {"t": "SNAPSHOT", "m": pair, "b": [], "a": []}}
+        source._on_book_frame(connections[pair], snapshot)
         source._mirror(pair).emitting = True
-        seqs[pair] = 1
     frames = []
     for i in range(count):
         pair = pairs[i % len(pairs)]
-        seqs[pair] += 1
         side = "a" if i % 2 else "b"
         price = f"{(1.1 if side == 'a' else 0.9) + (i % 50) * 0.0001:.5f}"
-        frames.append((pair, json.dumps({"type": "DELTA", "seq": seqs[pair], "ts": 1_700_000_000_000 + i, "data": {
+        frames.append((pair, json.dumps({"type": "DELTA", "seq": next_seq(pair), "ts": 1_700_000_000_000 + i, "data": {
             "t": "DELTA", "m": pair, side: [{"p": price, "q": "0.1", "c": f"{1 + i % 7}"}]}})))
     started = time.perf_counter()
     for pair, text in frames:
-        source._on_book_frame(pair, json.loads(text))
+        source._on_book_frame(connections[pair], json.loads(text))
         await source._parse_order_book_diff_message(queue.get_nowait(), output)
         diff = output.get_nowait()
         books[diff.trading_pair].apply_diffs(diff.bids, diff.asks, diff.update_id)
