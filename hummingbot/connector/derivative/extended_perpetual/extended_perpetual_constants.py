@@ -197,6 +197,11 @@ DEAD_MAN_SWITCH_RENEWALS_PER_WINDOW = 3
 # How often the renewal task looks whether the connector is ready, before it arms the switch.
 DEAD_MAN_SWITCH_READY_POLL = 0.5
 
+# An order still waiting for room in the rate budget this long after the strategy placed it is failed unsent rather
+# than sent at a stale price; a setting of the connector's file, not asked at connect.
+MAX_ORDER_AGE_DEFAULT_SECONDS = 5.0
+MAX_ORDER_AGE_LIMIT_SECONDS = 600.0
+
 # The default window's limits (the connector builds its own from its window).
 RATE_LIMITS = rate_limits()
 

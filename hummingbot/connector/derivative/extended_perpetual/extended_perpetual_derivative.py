@@ -12,6 +12,7 @@ from hummingbot.connector.derivative.extended_perpetual import (
     extended_perpetual_constants as CONSTANTS,
     extended_perpetual_order_checks as checks,
     extended_perpetual_parsers as parsers,
+    extended_perpetual_utils as utils,
     extended_perpetual_web_utils as web_utils,
 )
 from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_api_order_book_data_source import (
@@ -28,8 +29,10 @@ from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_trans
     ExtendedApiError,
     ExtendedKeyError,
     ExtendedNotFoundError,
+    ExtendedNotSentError,
     ExtendedOutcomeUnknownError,
     ExtendedTransactionClient,
+    MaxAge,
     OrderRequest,
 )
 from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_user_stream_data_source import (
@@ -87,6 +90,7 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             extended_perpetual_stark_public_key: str = "",
             extended_perpetual_vault: Any = 0,
             extended_perpetual_dead_man_switch_seconds: Any = CONSTANTS.DEAD_MAN_SWITCH_DEFAULT_SECONDS,
+            extended_perpetual_max_order_age_seconds: Any = CONSTANTS.MAX_ORDER_AGE_DEFAULT_SECONDS,
             balance_asset_limit: Optional[Dict[str, Dict[str, Decimal]]] = None,
             rate_limits_share_pct: Decimal = Decimal("100"),
             trading_pairs: Optional[List[str]] = None,
@@ -119,6 +123,9 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         self._dead_man_switch_seconds = _window(extended_perpetual_dead_man_switch_seconds)
         self._dead_man_switch_task: Optional[asyncio.Task] = None
         self._dead_man_switch_armed = False
+        self._max_order_age = utils.validate_max_order_age_seconds(extended_perpetual_max_order_age_seconds)
+        # When the strategy placed each order not sent yet (time.monotonic()): its maximum age counts from then.
+        self._placed_at: Dict[str, float] = {}
         super().__init__(balance_asset_limit, rate_limits_share_pct)
         self._transactions = ExtendedTransactionClient(
             self._web_assistants_factory, api_key=self._api_key,
@@ -374,21 +381,39 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             raise checks.OrderRefused(problem)
         checks.check_stark_amounts(spec, amount, price)
 
+    def buy(self, trading_pair: str, amount: Decimal, order_type=OrderType.LIMIT, price: Decimal = s_decimal_NaN,
+            **kwargs) -> str:
+        placed_at = time.monotonic()
+        return self._placed(super().buy(trading_pair, amount, order_type, price, **kwargs), placed_at)
+
+    def sell(self, trading_pair: str, amount: Decimal, order_type=OrderType.LIMIT, price: Decimal = s_decimal_NaN,
+             **kwargs) -> str:
+        placed_at = time.monotonic()
+        return self._placed(super().sell(trading_pair, amount, order_type, price, **kwargs), placed_at)
+
+    def _placed(self, order_id: str, placed_at: float) -> str:
+        # The order's task has not started yet: it finds its time here.
+        self._placed_at[order_id] = placed_at
+        return order_id
+
     async def _create_order(self, trade_type: TradeType, order_id: str, trading_pair: str, amount: Decimal,
                             order_type: OrderType, price: Optional[Decimal] = None,
                             position_action: PositionAction = PositionAction.NIL, **kwargs):
-        # Hummingbot's own path starts with the pair's trading rule: without one it ends in a bare KeyError and no
-        # failure event.
-        if trading_pair not in self._trading_rules:
-            self.start_tracking_order(order_id=order_id, exchange_order_id=None, trading_pair=trading_pair,
-                                      trade_type=trade_type, price=price, amount=amount, order_type=order_type,
-                                      position_action=position_action, **kwargs)
-            self._on_order_failure(order_id=order_id, trading_pair=trading_pair, amount=amount, trade_type=trade_type,
-                                   order_type=order_type, price=price,
-                                   exception=checks.OrderRefused(self._untradable_reason(trading_pair)))
-            return
-        await super()._create_order(trade_type, order_id, trading_pair, amount, order_type, price,
-                                    position_action=position_action, **kwargs)
+        try:
+            # Hummingbot's own path starts with the pair's trading rule: without one it ends in a bare KeyError and
+            # no failure event.
+            if trading_pair not in self._trading_rules:
+                self.start_tracking_order(order_id=order_id, exchange_order_id=None, trading_pair=trading_pair,
+                                          trade_type=trade_type, price=price, amount=amount, order_type=order_type,
+                                          position_action=position_action, **kwargs)
+                self._on_order_failure(order_id=order_id, trading_pair=trading_pair, amount=amount,
+                                       trade_type=trade_type, order_type=order_type, price=price,
+                                       exception=checks.OrderRefused(self._untradable_reason(trading_pair)))
+                return
+            await super()._create_order(trade_type, order_id, trading_pair, amount, order_type, price,
+                                        position_action=position_action, **kwargs)
+        finally:
+            self._placed_at.pop(order_id, None)
 
     def _untradable_reason(self, trading_pair: str) -> str:
         status = self._market_status.get(trading_pair)
@@ -406,6 +431,8 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
         if isinstance(exception, checks.OrderRefused):
             self.logger().warning(f"{trade_type.name.capitalize()} order {order_id} for {trading_pair} was not sent: "
                                   f"{exception}")
+        elif isinstance(exception, ExtendedNotSentError):
+            self.logger().warning(f"{trade_type.name.capitalize()} order {order_id} for {trading_pair}: {exception}")
         elif (isinstance(exception, ExtendedApiError) and not isinstance(exception, ExtendedKeyError)
               and exception.code is not None and not exception.outcome_unknown):
             self.logger().warning(f"{trade_type.name.capitalize()} order {order_id} for {trading_pair} failed: "
@@ -438,7 +465,8 @@ class ExtendedPerpetualDerivative(PerpetualDerivativePyBase):
             market=spec.name, is_buy=is_buy, amount=amount, price=price, is_market=is_market,
             post_only=order_type == OrderType.LIMIT_MAKER, reduce_only=position_action == PositionAction.CLOSE,
             external_id=order_id,
-            max_fee=fee_rates.taker if fee_rates is not None else CONSTANTS.DEFAULT_TAKER_FEE))
+            max_fee=fee_rates.taker if fee_rates is not None else CONSTANTS.DEFAULT_TAKER_FEE),
+            max_age=MaxAge(since=self._placed_at.get(order_id, time.monotonic()), seconds=self._max_order_age))
         return exchange_order_id, self.current_timestamp
 
     async def _place_order_and_process_update(self, order: InFlightOrder, **kwargs) -> Optional[str]:

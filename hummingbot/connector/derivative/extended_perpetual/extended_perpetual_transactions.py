@@ -3,7 +3,9 @@
 Orders are built and Stark-signed by the x10 SDK (`create_order_object`, fast_stark_crypto) on one worker thread, so
 the event loop never signs, and are posted through Hummingbot's WebAssistant and throttler. Cancels go by the client
 order id (the order's external id on Extended), so no exchange id has to be looked up first. The Stark key pair is
-checked before the first signature: the public key is derived from the private key and compared.
+checked before the first signature: the public key is derived from the private key and compared. An order still
+waiting for room in Hummingbot's throttler at its maximum age is not sent (ExtendedNotSentError): it never left, and
+its signature (a random Stark nonce) is simply dropped.
 
 Secrets stay here: the API key only ever travels in the X-Api-Key header (added by the auth), the Stark private key
 never leaves this process, and neither appears in a log line or an exception text (texts from the SDK and the
@@ -40,7 +42,8 @@ from hummingbot.connector.derivative.extended_perpetual import (
     extended_perpetual_parsers as parsers,
     extended_perpetual_web_utils as web_utils,
 )
-from hummingbot.core.web_assistant.connections.data_types import RESTMethod
+from hummingbot.core.web_assistant.connections.data_types import RESTMethod, RESTRequest
+from hummingbot.core.web_assistant.rest_assistant import RESTAssistant
 from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFactory
 
 # Signing costs ~0.5 ms; on the event loop that time would delay every other coroutine. One thread is enough and
@@ -58,6 +61,9 @@ _NO_STATS = MarketStatsModel(
     daily_volume=_ZERO, daily_volume_base=_ZERO, daily_price_change=_ZERO, daily_low=_ZERO, daily_high=_ZERO,
     last_price=_ZERO, ask_price=_ZERO, bid_price=_ZERO, mark_price=_ZERO, index_price=_ZERO, funding_rate=_ZERO,
     next_funding_rate=0, open_interest=_ZERO, open_interest_base=_ZERO)
+
+# As RESTAssistant.execute_request_and_get_response sets it.
+_CONTENT_TYPES = {RESTMethod.GET: "application/x-www-form-urlencoded"}
 
 UNAUTHORIZED_MESSAGE = ("Extended refused the API key (HTTP 401): check that it was copied completely and that it "
                         "is still active on Extended's API management page.")
@@ -88,6 +94,27 @@ class ExtendedNotFoundError(ExtendedApiError):
 
 class ExtendedOutcomeUnknownError(ExtendedApiError):
     """An order POST got no answer, or a server error: the order may or may not have been placed."""
+
+
+class ExtendedNotSentError(ExtendedApiError):
+    """The request never left: it was still waiting for room in the rate budget at its deadline."""
+
+    @property
+    def outcome_unknown(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class MaxAge:
+    """An order still waiting for room in the rate budget `seconds` after `since` (time.monotonic()) is not sent."""
+    since: float
+    seconds: float
+
+    def not_sent(self) -> ExtendedNotSentError:
+        return ExtendedNotSentError(
+            f"Not sent (rate limit): the order was still waiting for room in the rate budget "
+            f"{time.monotonic() - self.since:.1f} s after it was placed, its maximum age (max_order_age_seconds "
+            f"{self.seconds:g}).")
 
 
 @dataclass(frozen=True)
@@ -220,16 +247,24 @@ class ExtendedTransactionClient:
 
     async def call(self, method: RESTMethod, path: str, limit_id: Optional[str] = None,
                    params: Optional[Dict[str, Any]] = None, data: Optional[Dict[str, Any]] = None,
-                   is_auth_required: bool = True, timeout: Optional[float] = None) -> Dict[str, Any]:
+                   is_auth_required: bool = True, timeout: Optional[float] = None,
+                   max_age: Optional[MaxAge] = None) -> Dict[str, Any]:
         """The whole answer envelope; raises ExtendedApiError (or a subclass) when Extended reports an error. Without
-        `timeout`, REQUEST_TIMEOUT applies."""
+        `timeout`, REQUEST_TIMEOUT applies. With `max_age`, a request still waiting for room in the rate budget then
+        is not sent (ExtendedNotSentError)."""
         timeout = timeout or REQUEST_TIMEOUT
         rest = await self._api_factory.get_rest_assistant()
+        url, limit_id = web_utils.private_rest_url(path, self._domain), limit_id or path
         try:
-            response = await rest.execute_request_and_get_response(
-                url=web_utils.private_rest_url(path, self._domain), throttler_limit_id=limit_id or path,
-                params=params, data=data, method=method, is_auth_required=is_auth_required, return_err=True,
-                timeout=timeout)
+            if max_age is None:
+                response = await rest.execute_request_and_get_response(
+                    url=url, throttler_limit_id=limit_id, params=params, data=data, method=method,
+                    is_auth_required=is_auth_required, return_err=True, timeout=timeout)
+            else:
+                response = await self._call_within_age(rest, max_age, RESTRequest(
+                    method=method, url=url, params=params, data=json.dumps(data) if data is not None else None,
+                    headers={"Content-Type": _CONTENT_TYPES.get(method, "application/json")},
+                    is_auth_required=is_auth_required, throttler_limit_id=limit_id), timeout)
             status = response.status
             text = await response.text()
         except asyncio.CancelledError:
@@ -261,12 +296,25 @@ class ExtendedTransactionClient:
                               code=code, http_status=status)
         return body if isinstance(body, dict) else {}
 
+    async def _call_within_age(self, rest: RESTAssistant, max_age: MaxAge, request: RESTRequest, timeout: float):
+        """What execute_request_and_get_response does, with the throttler's wait bounded by `max_age`. The throttler
+        records a request in the same step in which it finds room, and the timeout can only interrupt a wait: so the
+        request is either counted and sent, or neither. One that finds room at once goes even past its age (the age
+        bounds the wait for the budget only)."""
+        room = self._api_factory.throttler.execute_task(limit_id=request.throttler_limit_id)
+        try:
+            async with asyncio.timeout(max_age.since + max_age.seconds - time.monotonic()):
+                await room.acquire()
+        except TimeoutError:
+            raise max_age.not_sent() from None
+        return await rest.call(request=request, timeout=timeout)
+
     async def request(self, method: RESTMethod, path: str, limit_id: Optional[str] = None,
                       params: Optional[Dict[str, Any]] = None, data: Optional[Dict[str, Any]] = None,
-                      is_auth_required: bool = True) -> Any:
+                      is_auth_required: bool = True, max_age: Optional[MaxAge] = None) -> Any:
         """The `data` of the answer envelope."""
         body = await self.call(method, path, limit_id=limit_id, params=params, data=data,
-                               is_auth_required=is_auth_required)
+                               is_auth_required=is_auth_required, max_age=max_age)
         return body.get("data")
 
     # ----- orders -----
@@ -302,13 +350,14 @@ class ExtendedTransactionClient:
             raise ExtendedApiError(f"The order could not be signed: {self.scrub(str(e))}") from None
         return signed.to_api_request_json(exclude_none=True)
 
-    async def place_order(self, order: OrderRequest) -> str:
+    async def place_order(self, order: OrderRequest, max_age: Optional[MaxAge] = None) -> str:
         """Signs on the worker thread, posts, and returns Extended's order id. Raises ExtendedOutcomeUnknownError when
-        the POST got no answer or a server error (the order may still be placed), ExtendedApiError when refused."""
+        the POST got no answer or a server error (the order may still be placed), ExtendedNotSentError when it never
+        left (see `call`), ExtendedApiError when refused."""
         self.check_credentials()
         body = await asyncio.get_running_loop().run_in_executor(_SIGNER_THREAD, self.sign_order, order)
         try:
-            placed = await self.request(RESTMethod.POST, CONSTANTS.ORDER_PATH, data=body)
+            placed = await self.request(RESTMethod.POST, CONSTANTS.ORDER_PATH, data=body, max_age=max_age)
         except ExtendedApiError as error:
             if error.outcome_unknown:
                 raise ExtendedOutcomeUnknownError(str(error), code=error.code, http_status=error.http_status) from None

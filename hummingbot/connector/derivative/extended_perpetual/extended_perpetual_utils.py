@@ -2,6 +2,7 @@ import binascii
 import json
 import re
 from decimal import Decimal
+from typing import Callable
 
 from pydantic import AliasChoices, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
@@ -70,19 +71,35 @@ def validate_vault(value) -> int:
     return vault
 
 
-def validate_dead_man_switch_seconds(value) -> int:
-    """Empty is the default window; 0 turns the switch off."""
+def _seconds(value, parse: Callable[[str], float], default: float) -> float:
+    """An empty answer (keyless builds pass "", files saved before a setting hold None) is the default; text that
+    is not a number is -1, which every range refuses."""
     text = "" if value is None else str(value).strip()
     if not text:
-        return CONSTANTS.DEAD_MAN_SWITCH_DEFAULT_SECONDS
+        return default
     try:
-        seconds = int(text)
+        return parse(text)
     except ValueError:
-        seconds = -1
+        return -1
+
+
+def validate_dead_man_switch_seconds(value) -> int:
+    """0 turns the switch off."""
+    seconds = _seconds(value, int, CONSTANTS.DEAD_MAN_SWITCH_DEFAULT_SECONDS)
     if seconds != 0 and not CONSTANTS.DEAD_MAN_SWITCH_MIN_SECONDS <= seconds <= CONSTANTS.DEAD_MAN_SWITCH_MAX_SECONDS:
         raise ValueError(f"The dead man's switch must be 0 (off) or a whole number of seconds from "
                          f"{CONSTANTS.DEAD_MAN_SWITCH_MIN_SECONDS} to {CONSTANTS.DEAD_MAN_SWITCH_MAX_SECONDS}, or "
                          f"empty for {CONSTANTS.DEAD_MAN_SWITCH_DEFAULT_SECONDS}.")
+    return seconds
+
+
+def validate_max_order_age_seconds(value) -> float:
+    seconds = _seconds(value, float, CONSTANTS.MAX_ORDER_AGE_DEFAULT_SECONDS)
+    # "nan" parses, and compares false with everything: refused by the range as it is written.
+    if not 0 < seconds <= CONSTANTS.MAX_ORDER_AGE_LIMIT_SECONDS:
+        raise ValueError(f"The maximum order age must be a number of seconds above 0 and at most "
+                         f"{CONSTANTS.MAX_ORDER_AGE_LIMIT_SECONDS:.0f}, or empty for "
+                         f"{CONSTANTS.MAX_ORDER_AGE_DEFAULT_SECONDS:g}.")
     return seconds
 
 
@@ -92,6 +109,7 @@ _VALIDATORS_BY_SUFFIX = {
     "_stark_public_key": validate_stark_public_key,
     "_vault": validate_vault,
     "_dead_man_switch_seconds": validate_dead_man_switch_seconds,
+    "_max_order_age_seconds": validate_max_order_age_seconds,
 }
 
 
@@ -107,6 +125,14 @@ def _dead_man_switch_field(title: str):
         "prompt": f"Enter the dead man's switch window in seconds ({title} cancels every open order of the account if "
                   f"the bot stops renewing it for that long; 0 turns it off)",
         "is_connect_key": True, "prompt_on_new": True})
+
+
+def _max_order_age_field():
+    # Not asked at connect (the default suits both tiers); edited in the connector's file under conf/connectors/.
+    return Field(default=CONSTANTS.MAX_ORDER_AGE_DEFAULT_SECONDS, json_schema_extra={
+        "prompt": "Fail an order still unsent this many seconds after it was placed (waiting for room in the rate "
+                  "budget) instead of sending it at a stale price",
+        "is_connect_key": True, "prompt_on_new": False})
 
 
 def _api_key_field(domain: str, title: str):
@@ -142,6 +168,7 @@ class ExtendedPerpetualConfigMap(_ExtendedConfigMapBase):
     extended_perpetual_stark_public_key: str = _field("Extended", "Stark public key")
     extended_perpetual_vault: int = _field("Extended", "vault number (collateral position id)")
     extended_perpetual_dead_man_switch_seconds: int = _dead_man_switch_field("Extended")
+    extended_perpetual_max_order_age_seconds: float = _max_order_age_field()
     model_config = ConfigDict(title=CONSTANTS.DEFAULT_DOMAIN)
 
 
@@ -161,6 +188,7 @@ class ExtendedPerpetualTestnetConfigMap(_ExtendedConfigMapBase):
     extended_perpetual_testnet_stark_public_key: str = _field("Extended testnet", "Stark public key")
     extended_perpetual_testnet_vault: int = _field("Extended testnet", "vault number (collateral position id)")
     extended_perpetual_testnet_dead_man_switch_seconds: int = _dead_man_switch_field("Extended testnet")
+    extended_perpetual_testnet_max_order_age_seconds: float = _max_order_age_field()
     model_config = ConfigDict(title=CONSTANTS.TESTNET_DOMAIN)
 
 

@@ -57,12 +57,12 @@ class EmulatorConnectorTestCase(IsolatedConnections, IsolatedAsyncioTestCase):
         await super().asyncTearDown()
 
     def new_connector(self, api_key: str = None, private_key: str = None, public_key: str = None,
-                      trading_required: bool = True) -> ExtendedPerpetualDerivative:
+                      trading_required: bool = True, **settings) -> ExtendedPerpetualDerivative:
         return ExtendedPerpetualDerivative(
             api_key if api_key is not None else self.acct.api_key,
             private_key if private_key is not None else self.acct.stark_private_key,
             public_key if public_key is not None else self.acct.stark_public_key,
-            self.acct.vault, trading_pairs=[PAIR], trading_required=trading_required)
+            self.acct.vault, trading_pairs=[PAIR], trading_required=trading_required, **settings)
 
     @staticmethod
     async def wait_for(condition: Callable[[], bool], timeout: float = 5.0, interval: float = 0.02):

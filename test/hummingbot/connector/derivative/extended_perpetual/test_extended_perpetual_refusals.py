@@ -1,8 +1,10 @@
 """Orders the Extended connector refuses, against the local Extended emulator: one failure event and one sentence,
-nothing sent; the Stark amount bounds; and the warnings of a running connector that cannot reach Extended."""
+nothing sent; orders the rate budget has no room for within their maximum age; the Stark amount bounds; and the
+warnings of a running connector that cannot reach Extended."""
 import asyncio
 import logging
 import os
+import re
 import socket
 import time
 from decimal import Decimal
@@ -16,12 +18,14 @@ from hummingbot.connector.derivative.extended_perpetual import (
 )
 from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_derivative import ExtendedPerpetualDerivative
 from hummingbot.core.data_type.common import OrderType, PositionAction
+from hummingbot.core.event.event_forwarder import SourceInfoEventForwarder
 from hummingbot.core.event.event_logger import EventLogger
 from hummingbot.core.event.events import MarketEvent
 from hummingbot.core.network_iterator import NetworkStatus
 from test.hummingbot.connector.derivative.extended_perpetual import extended_perpetual_test_helpers as helpers
 from test.hummingbot.connector.derivative.extended_perpetual.extended_perpetual_emulator_fixtures import (
     PAIR,
+    TICK,
     EmulatorConnectorTestCase,
 )
 
@@ -93,6 +97,73 @@ class ExtendedRefusalTests(EmulatorConnectorTestCase):
 
     def log_of(self, event: MarketEvent) -> EventLogger:
         return self.events[event]
+
+    # --- maximum order age ------------------------------------------------------------------------------------------
+
+    async def test_orders_the_rate_budget_has_no_room_for_fail_unsent_at_their_maximum_age(self):
+        max_age = 0.5
+        # 3 % of the limits: a shared pool of 29 requests a minute, which start-up and a few orders use up.
+        connector = self.new_connector(extended_perpetual_max_order_age_seconds=str(max_age),
+                                       extended_perpetual_dead_man_switch_seconds=0, rate_limits_share_pct=Decimal(3))
+        self.addAsyncCleanup(connector.stop_network)
+        failures = EventLogger()
+        failed_at = {}
+        at_failure = SourceInfoEventForwarder(lambda _tag, _connector, event: failed_at.setdefault(
+            event.order_id, time.monotonic()))
+        connector.add_listener(MarketEvent.OrderFailure, failures)
+        connector.add_listener(MarketEvent.OrderFailure, at_failure)
+        connector._set_current_timestamp(time.time())
+        await connector.start_network()
+        await self.wait_for(lambda: connector.ready, timeout=10)
+        price = self.best("BUY") - 100 * TICK
+
+        def settled(order_id: str) -> bool:
+            order = connector._order_tracker.fetch_order(order_id)
+            return order is not None and (order.exchange_order_id is not None or order.is_done)
+
+        # One order at a time until the pool has no room: that order waits its maximum age and fails.
+        placed = []
+        while not failures.event_log:
+            self.assertLess(len(placed), 30, "the budget never ran out")
+            placed.append(connector.buy(PAIR, Decimal("0.001"), OrderType.LIMIT, price - len(placed),
+                                        position_action=PositionAction.OPEN))
+            await self.wait_for(lambda: settled(placed[-1]))
+        self.assertEqual([placed[-1]], [event.order_id for event in failures.event_log])
+        posts = self.posts()
+        failures.clear()
+
+        started = time.monotonic()
+        burst = [connector.buy(PAIR, Decimal("0.001"), OrderType.LIMIT, price - 50 - i,
+                               position_action=PositionAction.OPEN) for i in range(40)]
+        await self.wait_for(lambda: set(burst) <= set(failed_at))
+        self.assertLess(time.monotonic() - started, max_age + 0.5)
+        # Nothing of it left, and nothing failed before its age.
+        self.assertEqual(posts, self.posts())
+        self.assertGreaterEqual(min(failed_at[order_id] for order_id in burst) - started, max_age)
+        messages = {event.order_id: event.error_message for event in failures.event_log}
+        self.assertEqual(set(burst), set(messages))
+        sentence = re.compile(r"^Not sent \(rate limit\): the order was still waiting for room in the rate budget "
+                              r"(\d+\.\d) s after it was placed, its maximum age \(max_order_age_seconds 0\.5\)\.$")
+        for order_id in burst:
+            age = sentence.match(messages[order_id])
+            self.assertIsNotNone(age, messages[order_id])
+            self.assertGreaterEqual(float(age.group(1)), max_age)
+            self.assertTrue(connector._order_tracker.fetch_order(order_id).is_failure)
+            # One WARNING, the sentence, and no "Check API key and network connection" or traceback.
+            self.assertEqual([f"Buy order {order_id} for {PAIR}: {messages[order_id]}"],
+                             [line for line in self.logs.at_least(logging.WARNING) if order_id in line])
+        self.assertFalse(any("Check API key" in r.getMessage() or r.exc_info for r in self.logs.records))
+        self.assertEqual(set(placed[:-1]), {order.external_id
+                                            for order in self.ex.state.account_open_orders(self.acct.account_id)})
+
+    async def test_a_maximum_age_outside_its_range_is_refused_with_one_sentence(self):
+        for value in ("0", "-1", "601", "soon", "nan"):
+            with self.subTest(value=value), self.assertRaises(ValueError) as refused:
+                self.new_connector(extended_perpetual_max_order_age_seconds=value)
+            self.assertEqual("The maximum order age must be a number of seconds above 0 and at most 600, or empty "
+                             "for 5.", str(refused.exception))
+        for value, seconds in (("", 5.0), (None, 5.0), ("0.25", 0.25), ("600", 600.0)):
+            self.assertEqual(seconds, self.new_connector(extended_perpetual_max_order_age_seconds=value)._max_order_age)
 
 
 class StarkAmountBoundTests(TestCase):

@@ -2,6 +2,7 @@ import asyncio
 import json
 import re
 import threading
+import time
 from decimal import Decimal
 from unittest import IsolatedAsyncioTestCase
 from unittest.mock import patch
@@ -20,10 +21,14 @@ from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_trans
     ExtendedApiError,
     ExtendedKeyError,
     ExtendedNotFoundError,
+    ExtendedNotSentError,
     ExtendedOutcomeUnknownError,
     ExtendedTransactionClient,
+    MaxAge,
     OrderRequest,
 )
+from hummingbot.core.api_throttler.async_throttler import AsyncThrottler
+from hummingbot.core.api_throttler.data_types import RateLimit
 from hummingbot.core.web_assistant.connections.data_types import RESTMethod
 from test.hummingbot.connector.derivative.extended_perpetual import extended_perpetual_test_helpers as helpers
 
@@ -39,9 +44,9 @@ def order_request(**kwargs) -> OrderRequest:
 
 class TransactionClientTests(helpers.IsolatedConnections, IsolatedAsyncioTestCase):
     def client(self, private_key=helpers.STARK_PRIVATE_KEY, public_key=helpers.STARK_PUBLIC_KEY,
-               api_key=helpers.API_KEY, vault=helpers.VAULT, domain=CONSTANTS.DEFAULT_DOMAIN):
+               api_key=helpers.API_KEY, vault=helpers.VAULT, domain=CONSTANTS.DEFAULT_DOMAIN, throttler=None):
         auth = ExtendedPerpetualAuth(api_key)
-        client = ExtendedTransactionClient(web_utils.build_api_factory(auth=auth), api_key=api_key,
+        client = ExtendedTransactionClient(web_utils.build_api_factory(throttler=throttler, auth=auth), api_key=api_key,
                                            stark_private_key=private_key, stark_public_key=public_key, vault=vault,
                                            domain=domain)
         client.register_market(parsers.parse_market(MARKET_ENTRY))
@@ -152,6 +157,29 @@ class TransactionClientTests(helpers.IsolatedConnections, IsolatedAsyncioTestCas
                 await client.place_order(order_request())
             self.assertNotIsInstance(error.exception, ExtendedOutcomeUnknownError)
             self.assertEqual(status, error.exception.http_status)
+
+    @aioresponses()
+    async def test_an_order_without_room_in_the_rate_budget_by_its_maximum_age_is_not_sent(self, mock_api):
+        client = self.client(throttler=AsyncThrottler([RateLimit(CONSTANTS.ORDER_PATH, limit=1, time_interval=60)]))
+        url = web_utils.private_rest_url(CONSTANTS.ORDER_PATH)
+        mock_api.post(url, body=json.dumps(helpers.payload_objects("extended_15_create_order.txt")[1]), repeat=True)
+        # Past its age, but the budget has room at once: it goes (the age bounds only the wait for the budget).
+        self.assertEqual("2051479786538188800", await client.place_order(
+            order_request(), max_age=MaxAge(since=time.monotonic() - 10, seconds=5)))
+        [request] = next(iter(mock_api.requests.values()))
+        self.assertEqual("application/json", request.kwargs["headers"]["Content-Type"])
+        self.assertEqual(helpers.API_KEY, request.kwargs["headers"][CONSTANTS.API_KEY_HEADER])
+        self.assertEqual("HBBBCUD1", json.loads(request.kwargs["data"])["id"])
+        started = time.monotonic()
+        with self.assertRaises(ExtendedNotSentError) as error:
+            await client.place_order(order_request(external_id="HBBBCUD2"),
+                                     max_age=MaxAge(since=started, seconds=0.3))
+        self.assertGreaterEqual(time.monotonic() - started, 0.3)
+        self.assertRegex(str(error.exception), r"^Not sent \(rate limit\): the order was still waiting for room in the "
+                                               r"rate budget 0\.3 s after it was placed, its maximum age "
+                                               r"\(max_order_age_seconds 0\.3\)\.$")
+        self.assertFalse(error.exception.outcome_unknown)
+        self.assertEqual(1, len(next(iter(mock_api.requests.values()))))
 
     @aioresponses()
     async def test_bad_keys_are_refused_before_anything_is_signed_or_sent(self, mock_api):

@@ -78,6 +78,21 @@ class ExtendedPerpetualConfigMapTest(unittest.TestCase):
                               "or empty for 60.", str(error.exception))
             self.assertFalse(adapter.is_secure(field))
 
+    def test_maximum_order_age_is_a_file_setting_not_asked_at_connect(self):
+        for domain, adapter in self.adapters():
+            field = f"{domain}_max_order_age_seconds"
+            self.assertEqual(5.0, getattr(adapter, field))
+            self.assertFalse(utils.OTHER_DOMAINS_KEYS.get(domain, utils.KEYS).model_fields[field]
+                             .json_schema_extra["prompt_on_new"])
+            for answer, seconds in (("", 5.0), ("0.5", 0.5), (" 2 ", 2.0), ("600", 600.0)):
+                setattr(adapter, field, answer)
+                self.assertEqual(seconds, getattr(adapter, field), answer)
+            for bad in ("0", "-1", "600.5", "soon", "nan", "inf"):
+                with self.assertRaises(ConfigValidationError) as error:
+                    setattr(adapter, field, bad)
+                self.assertIn("The maximum order age must be a number of seconds above 0 and at most 600, or empty "
+                              "for 5.", str(error.exception))
+
 
 class EncryptedConfigFileTest(unittest.TestCase):
     def test_config_file_with_encrypted_secrets_loads(self):
