@@ -145,6 +145,9 @@ def read_keys(config_keys, stdin: TextIO = sys.stdin, stderr: TextIO = sys.stder
         if suffix is not None:
             answers[name] = NOT_ASKED[suffix]
             continue
+        # A setting `connect` does not ask (prompt_on_new False) keeps its default, as in Hummingbot.
+        if not extra.get("prompt_on_new", True):
+            continue
         if field.is_required() or "optional" in str(extra.get("prompt", "")):
             hint = ""
         else:
