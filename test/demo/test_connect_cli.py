@@ -134,7 +134,7 @@ class ConnectCliTest(unittest.TestCase):
     def lighter_keys(cls, **changes) -> dict:
         keys = {"api_private_key": cls.lighter_private_key, "api_key_index": LIGHTER_KEY_INDEX,
                 "account_index": cls.lighter_account, "l1_address": "", "account_tier": "Standard",
-                "cancel_all_on_stop": "no", "dead_man_switch_seconds": 300, **changes}
+                "cancel_all_on_stop": "no", "dead_man_switch_seconds": 300, "max_order_age_seconds": 5, **changes}
         return {f"{LIGHTER}_{suffix}": value for suffix, value in keys.items()}
 
     @classmethod
@@ -166,7 +166,7 @@ class ConnectCliTest(unittest.TestCase):
         account = cls.extended_account
         keys = {"api_secret": account.api_key, "stark_private_key": account.stark_private_key,
                 "stark_public_key": account.stark_public_key, "vault": account.vault, "dead_man_switch_seconds": 60,
-                **changes}
+                "max_order_age_seconds": 5, **changes}
         return {f"{EXTENDED}_{suffix}": value for suffix, value in keys.items()}
 
     @classmethod
