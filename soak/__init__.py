@@ -5,11 +5,12 @@ emulator, with the emulator's faults injected, then invariants checked against t
                    [--fault NAME=RATE ...] [--quiesce-timeout 60] [--log-dir DIR]
 
 Per exchange and seed: the emulator runs in this process with a deep maker ladder at +-0.5 % around the mid, an
-account with real keys (Lighter: an SDK-generated API key; Extended: a Stark key pair) and the connector started as
-the end-to-end tests start it. The workload (soak.run) sends bursts of 1-20 LIMIT / LIMIT_MAKER orders near the mid,
-random cancels, MARKET reduce-only closes of the position and leverage changes, while the emulator's taker sweeps the
-book down to our orders. Every fault kind of soak.faults is on at its rate. Then the faults stop, the run waits
-(bounded) until Hummingbot has no order in a transition and the invariants hold, and reports them.
+account with real keys (Lighter: an SDK-generated API key; Extended: a Stark key pair) and the connector run as
+Hummingbot runs it, on a clock whose start begins Hummingbot's network check loop. The workload (soak.run) sends
+bursts of 1-20 LIMIT / LIMIT_MAKER orders near the mid, random cancels, MARKET reduce-only closes of the position and
+leverage changes, while the emulator's taker sweeps the book down to our orders. Every fault kind of soak.faults is
+on at its rate. Then the faults stop, the run waits (bounded) until Hummingbot has no order in a transition and the
+invariants hold, and reports them.
 
 Invariants (soak.checks), each a count of mismatches:
   state        a submitted order whose final Hummingbot state differs from the exchange's (see checks.ALLOWED)
@@ -25,5 +26,12 @@ Invariants (soak.checks), each a count of mismatches:
                hit any request that carried it: it failed because of something that happened to another
                transaction (a fault attributed to a request is one the emulator applied while handling that request;
                the examples say whether the order was ever sent)
+  needless_restarts
+               a disconnect and restart by Hummingbot's network check (the connector runs on a Hummingbot clock, so
+               its loop checks every 10 s) that began with a failed check no injected fault explains: no fault hit a
+               request on the check's endpoint while it ran (see soak.network)
   leaks        a private key or API key found in the DEBUG log of the run or in the emulator's request log
+
+Besides the invariants, the summary gives each run's requests per kind, Extended's GET /user/trades per order posted,
+and the network checks: made, failed, timed out, and the restarts they caused (column restarts, needless or not).
 """

@@ -13,7 +13,7 @@ from soak.run import RunResult, run_once
 EXCHANGES = tuple(INJECTORS)
 TRADES_KIND, POSTS_KIND = "GET /user/trades", "POST /user/order"
 SHORT = {"false_failed": "falsefail", "duplicates": "dup", "fills_lost": "f_lost", "fills_extra": "f_extra",
-         "position": "pos", "balance": "bal", "cascades": "cascade"}
+         "position": "pos", "balance": "bal", "cascades": "cascade", "needless_restarts": "needless_rst"}
 
 
 def fault_overrides(values: List[str]) -> Dict[str, float]:
@@ -40,12 +40,12 @@ def fault_kinds() -> str:
 
 def table(results: List[RunResult]) -> str:
     columns = ["exchange", "seed", "orders", "fills", "faults"] + [SHORT.get(n, n) for n in INVARIANTS] + [
-        "requests", "quiet_s", "dur_s"]
+        "restarts", "requests", "quiet_s", "dur_s"]
     rows = [columns]
     for r in results:
         rows.append([r.exchange, str(r.seed), str(r.orders), str(r.fills), str(sum(r.injected.values()))]
                     + [str(r.mismatches[name]) for name in INVARIANTS]
-                    + [str(sum(r.requests.values())), f"{r.quiesce_s:.0f}{'' if r.healed else '!'}",
+                    + [str(r.restarts), str(sum(r.requests.values())), f"{r.quiesce_s:.0f}{'' if r.healed else '!'}",
                        f"{r.duration_s:.0f}"])
     widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
     return "\n".join("  ".join(cell.rjust(width) for cell, width in zip(row, widths)) for row in rows)
@@ -62,6 +62,7 @@ def details(r: RunResult) -> str:
     if r.requests.get(POSTS_KIND):
         lines.append(f"  {TRADES_KIND} per {POSTS_KIND}: {r.requests[TRADES_KIND] / r.requests[POSTS_KIND]:.2f}"
                      f" ({r.requests[TRADES_KIND]} / {r.requests[POSTS_KIND]})")
+    lines.append(f"  {r.network}")
     if not r.healed:
         lines.append(f"  not settled within {r.quiesce_s:.0f} s after the faults stopped")
     for name in INVARIANTS:
@@ -86,12 +87,16 @@ def main(argv: List[str] = None) -> int:
     parser.add_argument("--quiesce-timeout", type=float, default=60.0,
                         help="seconds to wait after the faults stop for the connector to settle (default 60)")
     parser.add_argument("--lighter-tier", choices=("Standard", "Premium"), default="Premium")
+    parser.add_argument("--check-interval", type=float,
+                        help="seconds between Hummingbot's network checks (default: Hummingbot's own, 10 s)")
     parser.add_argument("--log-dir", type=Path, help="keep each run's DEBUG log here (default: a temporary folder)")
     args = parser.parse_args(argv)
     if args.orders < 1 or args.seeds < 1:
         parser.error("--orders and --seeds must be at least 1")
     if not 0 <= args.fault_rate <= 1:
         parser.error("--fault-rate must be between 0 and 1")
+    if args.check_interval is not None and args.check_interval <= 0:
+        parser.error("--check-interval must be above 0 seconds")
     overrides = fault_overrides(args.fault)
     if args.log_dir is not None:
         args.log_dir.mkdir(parents=True, exist_ok=True)
@@ -100,7 +105,7 @@ def main(argv: List[str] = None) -> int:
         rates = rates_for(exchange, args.fault_rate, overrides)
         for seed in range(1, args.seeds + 1):
             result = asyncio.run(run_once(exchange, seed, args.orders, rates, args.quiesce_timeout, args.log_dir,
-                                          args.lighter_tier))
+                                          args.lighter_tier, args.check_interval))
             results.append(result)
             print(details(result), flush=True)
     print()

@@ -28,9 +28,9 @@ ALLOWED = {
     ABSENT: {"FAILED"},
 }
 INVARIANTS = ("state", "false_failed", "untracked", "duplicates", "fills_lost", "fills_extra", "position", "balance",
-              "book", "cascades", "leaks")
-# What has happened cannot unhappen: a failure reported, an order placed twice, a secret written.
-PERMANENT = ("false_failed", "duplicates", "cascades", "leaks")
+              "book", "cascades", "needless_restarts", "leaks")
+# What has happened cannot unhappen: a failure reported, an order placed twice, a restart, a secret written.
+PERMANENT = ("false_failed", "duplicates", "cascades", "needless_restarts", "leaks")
 EVENTS = (MarketEvent.OrderFilled, MarketEvent.OrderCancelled, MarketEvent.OrderFailure,
           MarketEvent.BuyOrderCompleted, MarketEvent.SellOrderCompleted)
 EXAMPLES = 5
@@ -131,8 +131,8 @@ def leaks(venue: Venue, log_path: Optional[Path]) -> List[str]:
 
 
 def check(venue: Venue, connector, journal: Journal, injector: Injector, submitted: List[str],
-          log_path: Optional[Path] = None) -> Tuple[Counter, Dict[str, List[str]]]:
-    """Mismatches per invariant, and a few examples of each."""
+          log_path: Optional[Path] = None, needless_restarts: List[str] = ()) -> Tuple[Counter, Dict[str, List[str]]]:
+    """Mismatches per invariant, and a few examples of each (needless restarts: soak.network's sentences)."""
     counts: Counter = Counter({name: 0 for name in INVARIANTS})
     examples: Dict[str, List[str]] = defaultdict(list)
 
@@ -179,6 +179,8 @@ def check(venue: Venue, connector, journal: Journal, injector: Injector, submitt
     book = hummingbot_book(connector, venue.pair)
     if book != venue.book():
         flag("book", book_difference(book, venue.book()))
+    for restart in needless_restarts:
+        flag("needless_restarts", restart)
     for leak in leaks(venue, log_path):
         flag("leaks", leak)
     return counts, examples

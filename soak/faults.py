@@ -13,7 +13,8 @@ switch added to an emulator shows up there until a kind below exercises it.
 Each injector also records the orders the exchange refused on their own merits (`refused`: client id -> the
 exchange's error code; Lighter: a create whose checks after the nonce failed, Extended: an order POST that failed
 validation), and attributes faults to orders: it wraps the emulator's fault look-ups in this process and, when one
-applies to a request, records the client ids of the orders that request tries to create (`faulted_ids`). Both
+applies to a request, records the client ids of the orders that request tries to create (`faulted_ids`) and the
+request itself (`faulted_requests`, which soak.network reads to tell a network check the fault failed). Both
 emulators log a request and look its faults up with no await in between, so the newest log entry is that request.
 """
 import dataclasses
@@ -60,11 +61,14 @@ class Injector:
         self.ex = venue.ex
         self.rates = {kind.name: rates.get(kind.name, 0.0) for kind in self.kinds}
         self.faulted_ids: Set[str] = set()
+        self.faulted_requests: Set[int] = set()  # id() of each logged request a fault was applied to
         self.refused: Dict[str, int] = {}
         self.applied: Counter = Counter()  # counted by the wrappers (kinds whose effect the emulator reports)
         self.armed: Counter = Counter()
         self._probes: List[Tuple[str, Callable[[], bool]]] = []
         self.active = False
+        # Logged requests whose endpoint the REST fault kinds leave alone (soak.run spares the network check's on ask).
+        self.spared: Callable[[object], bool] = lambda record: False
 
     @classmethod
     def kind_names(cls) -> List[str]:
@@ -108,6 +112,7 @@ class Injector:
     def attribute(self, record):
         if self.active:
             self.faulted_ids |= self.venue.order_ids_of(record)
+            self.faulted_requests.add(id(record))  # the log keeps every record of the run, so ids stay unique
 
     def restore(self):
         """Undoes any wrapper that outlives the emulator."""
@@ -125,7 +130,7 @@ def _tx_rule(**rule) -> Callable:
 
 def _rest_rule(**rule) -> Callable:
     def arm(injector: "LighterInjector", rng: random.Random):
-        paths = sorted({r.path for r in injector.ex.state.requests if r.transport == "rest"})
+        paths = sorted({r.path for r in injector.ex.state.requests if r.transport == "rest" and not injector.spared(r)})
         return injector.add(rng.choice(paths), **rule) if paths else None
     return arm
 
@@ -287,7 +292,8 @@ class ExtendedInjector(Injector):
         rest_private.validate_order = validate_order
 
     def seen_rest(self) -> List[Tuple[str, str]]:
-        return sorted({(r.method, id_free(r.path).replace("{id}", "*")) for r in self.ex.state.requests})
+        return sorted({(r.method, id_free(r.path).replace("{id}", "*")) for r in self.ex.state.requests
+                       if not self.spared(r)})
 
     def arm(self, rule: str, *args, path: str, method: str) -> Optional[Callable[[], bool]]:
         if any(armed.pattern == path and armed.method == method for armed in self.ex.faults._rules):

@@ -11,10 +11,12 @@ from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
+from hummingbot.core.clock import Clock, ClockMode
 from hummingbot.core.data_type.common import OrderType, PositionAction
 from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
 from soak.checks import INVARIANTS, Journal, check, exchange_outcomes, healthy, in_transition, signed_position
 from soak.faults import INJECTORS, uncovered_switches
+from soak.network import NetworkWatch
 from soak.venues import Venue, apply_env, make_venue, restore_env
 
 # Workload actions and their weights per step.
@@ -25,8 +27,8 @@ LEVERAGES = (2, 3, 5, 10, 20)
 QUOTE_BAND = (0.0002, 0.003)
 TAKER_REACH = Decimal("0.004")
 STEP_PAUSE_S = (0.3, 1.2)
-TICK_INTERVAL_S = 0.2
 READY_TIMEOUT_S = 60
+STOP_TIMEOUT_S = 30
 POLL_S = 0.5
 NUDGE_EVERY = 4  # polls: the book moves a little while the run waits, as a real one does
 
@@ -47,6 +49,9 @@ class RunResult:
     quiesce_s: float = 0.0
     healed: bool = False
     uncovered: List[str] = field(default_factory=list)
+    checks: int = 0  # network checks Hummingbot made
+    restarts: int = 0  # every restart Hummingbot's network check caused, needless or not (see soak.network)
+    network: str = ""  # the network check's figures, in a sentence
 
     @property
     def failed(self) -> bool:
@@ -68,19 +73,6 @@ async def until(condition: Callable[[], bool], timeout: float, what: str):
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} not within {timeout} s")
         await asyncio.sleep(0.05)
-
-
-def tick(connector):
-    """What Hummingbot's clock does each tick: the connector's time moves on and its status polls start."""
-    now = time.time()
-    connector._set_current_timestamp(now)
-    connector.tick(now)
-
-
-async def keep_ticking(connector):
-    while True:
-        tick(connector)
-        await asyncio.sleep(TICK_INTERVAL_S)
 
 
 class Workload:
@@ -148,7 +140,10 @@ class Workload:
 
 
 async def run_once(exchange: str, seed: int, orders: int, rates: Dict[str, float], quiesce_timeout: float,
-                   log_dir: Optional[Path] = None, lighter_tier: str = "Premium") -> RunResult:
+                   log_dir: Optional[Path] = None, lighter_tier: str = "Premium",
+                   check_interval: Optional[float] = None, spare_network_check: bool = False) -> RunResult:
+    """check_interval: seconds between Hummingbot's network checks (None: Hummingbot's own, 10 s);
+    spare_network_check: the REST fault kinds leave the check's endpoint alone, so any restart is the connector's."""
     result = RunResult(exchange, seed, uncovered=uncovered_switches(exchange))
     await fresh_session()
     venue = make_venue(exchange, seed, lighter_tier)
@@ -169,52 +164,68 @@ async def run_once(exchange: str, seed: int, orders: int, rates: Dict[str, float
     root.setLevel(logging.DEBUG)
     connector = venue.connector()
     journal = Journal(connector)
-    ticker = None
+    if check_interval is not None:
+        connector.check_network_interval = check_interval
+    if spare_network_check:
+        injector.spared = lambda record: venue.is_network_check_request(record, connector)
+    network = NetworkWatch(venue, connector, injector)
+    # As Hummingbot runs a connector: on a clock ticking every second, whose start begins Hummingbot's network check
+    # loop, which starts the connector's network once a check succeeds.
+    clock = Clock(ClockMode.REALTIME)
+    clock.add_iterator(connector)
+    runner = None
     started = time.monotonic()
     try:
-        tick(connector)
-        await connector.start_network()
-        ticker = asyncio.get_running_loop().create_task(keep_ticking(connector))
-        await until(lambda: connector.ready, READY_TIMEOUT_S, f"{exchange} connector ready")
-        workload = Workload(venue, connector, random.Random(seed))
-        injector.begin()
-        try:
-            # The faults draw from their own stream: the same seed sends the same workload whatever the fault rates.
-            await workload.run(orders, injector, random.Random(f"faults-{seed}"))
-        finally:
-            injector.end()
-        calm = time.monotonic()
-        for poll in itertools.count():
-            result.healed = not in_transition(connector) and healthy(venue, connector, journal, injector,
-                                                                     workload.submitted)
-            if result.healed or time.monotonic() - calm > quiesce_timeout:
-                break
-            if poll % NUDGE_EVERY == 0:
-                venue.nudge_book()
-            await asyncio.sleep(POLL_S)
-        result.quiesce_s = time.monotonic() - calm
-        handler.flush()
-        result.mismatches, result.examples = check(venue, connector, journal, injector, workload.submitted,
-                                                   log_path)
-        result.orders = len(workload.submitted)
-        result.fills = len(venue.fills())
-        result.injected = injector.injected()
-        result.requests = venue.request_kinds()
-        outcome, _ = exchange_outcomes(venue, injector, workload.submitted)
-        result.outcomes = Counter(outcome[client_id] for client_id in workload.submitted)
-        result.refusals = Counter(injector.refused.values())
+        with clock:
+            runner = asyncio.get_running_loop().create_task(clock.run())
+            await until(lambda: connector.ready, READY_TIMEOUT_S, f"{exchange} connector ready")
+            workload = Workload(venue, connector, random.Random(seed))
+            injector.begin()
+            try:
+                # The faults draw from their own stream: the same seed sends the same workload whatever the rates.
+                await workload.run(orders, injector, random.Random(f"faults-{seed}"))
+            finally:
+                injector.end()
+            calm = time.monotonic()
+            for poll in itertools.count():
+                result.healed = not in_transition(connector) and healthy(venue, connector, journal, injector,
+                                                                         workload.submitted)
+                if result.healed or time.monotonic() - calm > quiesce_timeout:
+                    break
+                if poll % NUDGE_EVERY == 0:
+                    venue.nudge_book()
+                await asyncio.sleep(POLL_S)
+            result.quiesce_s = time.monotonic() - calm
+            handler.flush()
+            result.mismatches, result.examples = check(venue, connector, journal, injector, workload.submitted,
+                                                       log_path, network.needless)
+            result.orders = len(workload.submitted)
+            result.fills = len(venue.fills())
+            result.injected = injector.injected()
+            result.requests = venue.request_kinds()
+            outcome, _ = exchange_outcomes(venue, injector, workload.submitted)
+            result.outcomes = Counter(outcome[client_id] for client_id in workload.submitted)
+            result.refusals = Counter(injector.refused.values())
+            result.checks, result.restarts, result.network = network.checks, network.restarts, network.summary()
+            runner.cancel()
+            await asyncio.gather(runner, return_exceptions=True)
     finally:
-        if ticker is not None:
-            ticker.cancel()
-        await connector.stop_network()
-        root.removeHandler(handler)
-        root.setLevel(previous_level)
-        handler.close()
-        restore_env(previous_env)
-        injector.restore()
-        await venue.stop()
-        await ConnectionsFactory().close()
-        if scratch is not None:
-            scratch.cleanup()
+        if runner is not None and not runner.done():
+            runner.cancel()
+            await asyncio.gather(runner, return_exceptions=True)
+        try:
+            # Leaving the clock stopped the connector as Hummingbot stops it: marked STOPPED, its network stopped in a
+            # task, awaited here before the emulator goes.
+            await asyncio.wait_for(network.stopped.wait(), STOP_TIMEOUT_S)
+        finally:
+            root.removeHandler(handler)
+            root.setLevel(previous_level)
+            handler.close()
+            restore_env(previous_env)
+            injector.restore()
+            await venue.stop()
+            await ConnectionsFactory().close()
+            if scratch is not None:
+                scratch.cleanup()
     result.duration_s = time.monotonic() - started
     return result

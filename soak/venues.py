@@ -81,6 +81,10 @@ class Venue:
         """Client ids of the orders a logged request or frame tries to create."""
         raise NotImplementedError
 
+    def is_network_check_request(self, record, connector) -> bool:
+        """Whether a logged request is on the endpoint the connector's network check reads."""
+        raise NotImplementedError
+
     def unbounded_request_log(self):
         self.ex.state.requests = deque(self.ex.state.requests)
 
@@ -197,6 +201,9 @@ class LighterVenue(Venue):
         return Counter(f"{r.method} {r.path}" if r.transport == "rest" else f"ws {r.method}"
                        for r in self.ex.state.requests)
 
+    def is_network_check_request(self, record, connector) -> bool:
+        return record.transport == "rest" and record.path.endswith(connector.check_network_request_path)
+
     def order_ids_of(self, record) -> Set[str]:
         fields = record.form
         if record.transport == "ws":
@@ -283,6 +290,11 @@ class ExtendedVenue(Venue):
 
     def request_kinds(self) -> Counter:
         return Counter(f"{r.method} {id_free(r.path)}" for r in self.ex.state.requests)
+
+    def is_network_check_request(self, record, connector) -> bool:
+        # The check reads one market's entry of /info/markets, as the funding and last-price reads do: a fault on any
+        # of them while the check ran counts as one on the check's request.
+        return record.method == "GET" and record.path.endswith(connector.check_network_request_path)
 
     def order_ids_of(self, record) -> Set[str]:
         if record.method == "POST" and record.path == "/user/order" and isinstance(record.body, dict):
