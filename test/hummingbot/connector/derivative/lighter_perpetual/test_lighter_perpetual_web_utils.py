@@ -15,7 +15,7 @@ from hummingbot.connector.derivative.lighter_perpetual import (
     lighter_perpetual_web_utils as web_utils,
 )
 from hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_derivative import LighterPerpetualDerivative
-from hummingbot.core.network_iterator import NetworkStatus
+from hummingbot.core.network_iterator import NetworkIterator, NetworkStatus
 from hummingbot.core.web_assistant.connections.data_types import RESTMethod, RESTRequest
 from test.hummingbot.connector.derivative.lighter_perpetual import lighter_perpetual_payloads as payloads
 
@@ -160,8 +160,10 @@ class RateLimitTests(unittest.TestCase):
                          weights[CONSTANTS.NEXT_NONCE_PATH])
 
     def test_the_network_check_has_a_share_of_the_pool_no_other_request_takes(self):
-        for tier, ordinary, check_weight in (("Standard", 57, 1), ("Premium", 24_000 - 900, 300),
-                                             ("Plus", 120_000 - 900, 300), ("Builder", 240_000 - 900, 300)):
+        # Hummingbot checks a connector every 10 s: 6 checks a minute are kept.
+        self.assertEqual(60 / NetworkIterator().check_network_interval, CONSTANTS.NETWORK_CHECKS_RESERVED_PER_MINUTE)
+        for tier, ordinary, check_weight in (("Standard", 54, 1), ("Premium", 24_000 - 1_800, 300),
+                                             ("Plus", 120_000 - 1_800, 300), ("Builder", 240_000 - 1_800, 300)):
             limits, weights = self.limits(tier), self.weights(tier)
             self.assertEqual((ordinary, 60), (limits[CONSTANTS.ORDINARY_LIMIT].limit,
                                               limits[CONSTANTS.ORDINARY_LIMIT].time_interval), tier)
@@ -200,18 +202,18 @@ class RateLimitTests(unittest.TestCase):
 
 class ThrottlerTests(unittest.IsolatedAsyncioTestCase):
     async def test_standard_throttler_holds_the_sixty_first_request_of_a_minute(self):
-        """57 requests of any kind, then only the network check's 3 more: 60 a minute in all."""
+        """54 requests of any kind, then only the network check's 6 more: 60 a minute in all."""
         throttler = web_utils.create_throttler("Standard")
 
         async def request(path: str) -> bool:
             async with throttler.execute_task(path):
                 return True
 
-        for _ in range(57):
+        for _ in range(54):
             self.assertTrue(await asyncio.wait_for(request(CONSTANTS.ACCOUNT_PATH), 0.5))
         with self.assertRaises(asyncio.TimeoutError):
             await asyncio.wait_for(request(CONSTANTS.ACCOUNT_PATH), 0.3)
-        for _ in range(3):
+        for _ in range(6):
             self.assertTrue(await asyncio.wait_for(request(CONSTANTS.NETWORK_CHECK_PATH), 0.5))
         with self.assertRaises(asyncio.TimeoutError):
             await asyncio.wait_for(request(CONSTANTS.NETWORK_CHECK_PATH), 0.3)
@@ -237,9 +239,9 @@ class NetworkCheckBudgetTests(unittest.IsolatedAsyncioTestCase):
             pass
 
     async def test_network_check_answers_while_orders_have_spent_their_whole_budget(self):
-        """A Standard account: order traffic takes everything it may (57 of the 60 requests a minute) and more orders
+        """A Standard account: order traffic takes everything it may (54 of the 60 requests a minute) and more orders
         wait; the network check still goes out at once and answers CONNECTED within its timeout."""
-        for _ in range(57):
+        for _ in range(54):
             await self.take(CONSTANTS.SEND_TX_BATCH_PATH)
         waiting_order = asyncio.get_running_loop().create_task(self.take(CONSTANTS.SEND_TX_BATCH_PATH))
         self.tasks.append(waiting_order)
