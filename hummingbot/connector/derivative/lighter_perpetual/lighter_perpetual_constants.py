@@ -210,9 +210,10 @@ REST_PATHS = (
     SEND_TX_BATCH_PATH, FUNDING_RATES_PATH, POSITION_FUNDING_PATH, EXCHANGE_STATS_PATH,
 )
 # The network check's share of the pool. Hummingbot checks a connector every 10 s (NetworkIterator's
-# check_network_interval; 60 s is NetworkBase's, not a connector's), with /orderBooks, which nothing else reads. The check counts in the whole pool only; every other request also counts in
-# ORDINARY_LIMIT, the pool less this share. So no amount of order traffic leaves the check waiting into its timeout,
-# and the check still takes what the rest leaves free (a shorter check interval).
+# check_network_interval; 60 s is NetworkBase's, not a connector's), with /orderBooks, which nothing else reads. The
+# check counts in the whole pool only; every other request also counts in ORDINARY_LIMIT, the pool less this share. So
+# no amount of order traffic leaves the check waiting into its timeout, and the check still takes what the rest leaves
+# free (a shorter check interval).
 NETWORK_CHECK_PATH = ORDER_BOOKS_PATH
 NETWORK_CHECKS_RESERVED_PER_MINUTE = 6
 ORDINARY_LIMIT = "lighter_perpetual_ordinary"
