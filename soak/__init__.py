@@ -25,7 +25,8 @@ Invariants (soak.checks), each a count of mismatches:
   cascades     an order Hummingbot reported failed, which the exchange never executed, although no injected fault
                hit any request that carried it: it failed because of something that happened to another
                transaction (a fault attributed to a request is one the emulator applied while handling that request;
-               the examples say whether the order was ever sent)
+               the examples say whether the order was ever sent); an order refused unsent because the rate budget
+               had no room for it within its maximum age ("Not sent (rate limit)") is the workload's doing, not one
   needless_restarts
                a disconnect and restart by Hummingbot's network check (the connector runs on a Hummingbot clock, so
                its loop checks every 10 s) that began with a failed check no injected fault explains: no fault hit a

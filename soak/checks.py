@@ -30,6 +30,9 @@ ALLOWED = {
 INVARIANTS = ("state", "false_failed", "untracked", "duplicates", "fills_lost", "fills_extra", "position", "balance",
               "book", "cascades", "needless_restarts", "leaks")
 # What has happened cannot unhappen: a failure reported, an order placed twice, a restart, a secret written.
+# An order the connector refused because the rate budget had no room for it within its maximum age: the workload's
+# doing, not another transaction's failure.
+RATE_LIMITED = "Not sent (rate limit)"
 PERMANENT = ("false_failed", "duplicates", "cascades", "needless_restarts", "leaks")
 EVENTS = (MarketEvent.OrderFilled, MarketEvent.OrderCancelled, MarketEvent.OrderFailure,
           MarketEvent.BuyOrderCompleted, MarketEvent.SellOrderCompleted)
@@ -150,7 +153,8 @@ def check(venue: Venue, connector, journal: Journal, injector: Injector, submitt
             flag("state", f"{client_id}: Hummingbot {state}, exchange {exchange}")
         if client_id in journal.failures and exchange in (LIVE, FILLED, CANCELED):
             flag("false_failed", f"{client_id}: exchange {exchange}; {journal.failures[client_id]}")
-        if exchange == ABSENT and state == "FAILED" and client_id not in injector.faulted_ids:
+        if (exchange == ABSENT and state == "FAILED" and client_id not in injector.faulted_ids
+                and not journal.failures.get(client_id, "").startswith(RATE_LIMITED)):
             flag("cascades", f"{client_id} ({'sent' if client_id in sent else 'never sent'}): "
                              f"{journal.failures.get(client_id, 'no failure event')}")
     tracked_open = {client_id for client_id, order in connector._order_tracker.active_orders.items()
