@@ -8,7 +8,7 @@ raised: the exchange adds values (order types, statuses, trade types) without no
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple, Union
 
 from hummingbot.connector.derivative.extended_perpetual import extended_perpetual_constants as CONSTANTS
 from hummingbot.connector.trading_rule import TradingRule
@@ -206,15 +206,13 @@ def parse_rest_order_book(data: Dict[str, Any]) -> Tuple[List[BookLevel], List[B
     return bids, asks
 
 
-@dataclass(frozen=True)
-class LevelChange:
+class LevelChange(NamedTuple):  # a tuple: built for every level of every book frame, several times faster
     price: Decimal
     size: Optional[Decimal]  # absolute size at the price ("c"), None when the frame only has the change
     change: Decimal  # signed change ("q"); on a snapshot the size itself
 
 
-@dataclass(frozen=True)
-class BookFrame:
+class BookFrame(NamedTuple):
     is_snapshot: bool
     market: str
     seq: int
