@@ -1,9 +1,9 @@
 import asyncio
 import functools
-import itertools
 import math
 import time
 from collections import deque
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, AsyncIterable, Callable, Coroutine, Deque, Dict, Iterable, List, Optional, Set, Tuple
 
@@ -52,6 +52,8 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
     # An order Lighter shows more filled than its fills so far has them read over REST if they have not come this many
     # seconds later (a stream frame can carry the order before its trade); Hummingbot waits 5 s for them.
     FILL_GAP_WAIT = 1.0
+    # How often the orders whose create is in doubt check whether this connector saw their nonce taken (no request).
+    IN_DOUBT_POLL_INTERVAL = 0.5
 
     def __init__(
         self,
@@ -94,6 +96,8 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         self._placed_at: Dict[str, float] = {}
         # Look-ups and recoveries started in the background: cancelled when the connector stops.
         self._background: Set[asyncio.Task] = set()
+        # Orders whose create is in doubt (LighterOutcomeUnknown), by client order id, settled by one background task.
+        self._creates_in_doubt: Dict[str, _CreateInDoubt] = {}
         self._client_id_by_order_index: Dict[str, str] = {}
         # Per market id: the time of the newest account trade a fills look-up has read.
         self._fills_read_until: Dict[int, float] = {}
@@ -563,45 +567,96 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
             # Not a failure: the order stays PENDING_CREATE until the stream, the order status poll or its own
             # look-ups find it, or prove it absent.
             self.logger().warning(f"Order {order.client_order_id} stays tracked: {e}.")
-            self._in_background(self._settle_unknown_create(order, e))
+            self._settle_unknown_create(order, e)
             return ""
 
-    async def _settle_unknown_create(self, order: InFlightOrder, unknown: LighterOutcomeUnknown):
-        """Looks up an order whose create is in doubt until the exchange shows it or proves it absent: its signed
-        transaction can no longer execute (the key's /nextNonce is past its nonce, or its ExpiredAt has passed) and the
-        order is still not found ORDER_INDEX_DELAY seconds after that was seen."""
-        market_id = self._market(order.trading_pair).market_id
+    def _settle_unknown_create(self, order: InFlightOrder, unknown: LighterOutcomeUnknown):
+        start = not self._creates_in_doubt
+        self._creates_in_doubt[order.client_order_id] = _CreateInDoubt(order, unknown)
+        if start:
+            self._in_background(self._settle_unknown_creates())
+
+    async def _settle_unknown_creates(self):
+        """Settles the orders whose create is in doubt, all together, until the exchange shows each or proves it absent:
+        its signed transaction can no longer execute (its nonce is taken, or its ExpiredAt has passed) and the order is
+        still not found ORDER_INDEX_DELAY seconds after that was seen. While its transaction can still execute, the
+        order cannot be on Lighter either (executing takes the nonce): only the nonce is watched, from what the
+        transaction client saw accepted (no request) and from /nextNonce after ORDER_LOOKUP_PAUSES; the orders are
+        looked up once their nonce is taken and once more ORDER_INDEX_DELAY later, one look-up per market for all."""
         pauses = CONSTANTS.ORDER_LOOKUP_PAUSES
-        spent_since: Optional[float] = None
-        for pause in itertools.chain(pauses, itertools.repeat(pauses[-1])):
-            await asyncio.sleep(pause)
-            if not order.is_pending_create or self._tx_client is None or not self._tx_client.running:
-                return  # settled meanwhile, or the connector stopped
+        reads, joined, read_at = 0, 0, 0.0
+        try:
+            while True:
+                await asyncio.sleep(self.IN_DOUBT_POLL_INTERVAL)
+                for client_order_id, entry in list(self._creates_in_doubt.items()):
+                    if not entry.order.is_pending_create:
+                        del self._creates_in_doubt[client_order_id]  # settled meanwhile
+                if not self._creates_in_doubt or self._tx_client is None or not self._tx_client.running:
+                    return  # all settled, or the connector stopped
+                if len(self._creates_in_doubt) > joined:
+                    reads, read_at = 0, 0.0  # a newcomer: /nextNonce is watched closely again
+                joined = len(self._creates_in_doubt)
+                now = time.monotonic()
+                waiting = [entry for entry in self._creates_in_doubt.values() if entry.taken_at is None]
+                for entry in waiting:
+                    if entry.spent(self._tx_client):
+                        entry.taken_at = now
+                waiting = [entry for entry in waiting if entry.taken_at is None]
+                if waiting and now >= read_at:
+                    read_at = now + pauses[min(reads, len(pauses) - 1)]
+                    reads += 1
+                    try:
+                        next_nonce = await self._tx_client.fetch_next_nonce()
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception as e:
+                        self.logger().debug(f"Lighter's next nonce could not be read ({e.__class__.__name__}); "
+                                            f"asking again in {read_at - now:.0f} s.")
+                        next_nonce = None
+                    for entry in waiting:
+                        if next_nonce is not None and entry.unknown.nonce is not None \
+                                and next_nonce > entry.unknown.nonce:
+                            entry.taken_at = now
+                        else:
+                            self.logger().debug(f"Order {entry.order.client_order_id}: its create at nonce "
+                                                f"{entry.unknown.nonce} can still execute (/nextNonce {next_nonce}); "
+                                                f"it stays PENDING_CREATE.")
+                await self._look_up_creates_in_doubt(now)
+        finally:
+            self._creates_in_doubt.clear()
+
+    async def _look_up_creates_in_doubt(self, now: float):
+        due = [entry for entry in self._creates_in_doubt.values()
+               if entry.taken_at is not None and now >= entry.look_up_at]
+        for trading_pair, orders in _by_trading_pair(entry.order for entry in due).items():
             try:
-                if spent_since is None and await self._transaction_spent(unknown):
-                    spent_since = time.monotonic()
-                found = (await self._exchange_orders(market_id, [order])).get(order.client_order_id)
+                found = await self._exchange_orders(self._market(trading_pair).market_id, orders)
             except asyncio.CancelledError:
                 raise
             except Exception as e:
-                self.logger().debug(f"Order {order.client_order_id} could not be looked up on Lighter: {e}")
+                self.logger().debug(f"Orders {[order.client_order_id for order in orders]} could not be looked up on "
+                                    f"Lighter: {e}")
                 continue
-            if found is not None:
-                self._order_tracker.process_order_update(self._order_update(order, found))
-                return
-            if spent_since is not None and time.monotonic() - spent_since >= CONSTANTS.ORDER_INDEX_DELAY:
-                self._order_tracker.process_order_update(OrderUpdate(
-                    client_order_id=order.client_order_id, trading_pair=order.trading_pair,
-                    update_timestamp=self.current_timestamp, new_state=OrderState.FAILED,
-                    misc_updates={"error_message": "Lighter never executed the order: its transaction can no longer "
-                                                   "execute and the order is not on Lighter.",
-                                  "error_type": LighterOutcomeUnknown.__name__}))
-                return
-
-    async def _transaction_spent(self, unknown: LighterOutcomeUnknown) -> bool:
-        if unknown.expired_at_ms is not None and time.time() * 1000 > unknown.expired_at_ms:
-            return True
-        return unknown.nonce is not None and await self._transactions.fetch_next_nonce() > unknown.nonce
+            for order in orders:
+                entry = self._creates_in_doubt[order.client_order_id]
+                if order.client_order_id in found:
+                    del self._creates_in_doubt[order.client_order_id]
+                    self._order_tracker.process_order_update(self._order_update(order, found[order.client_order_id]))
+                elif now - entry.taken_at >= CONSTANTS.ORDER_INDEX_DELAY:
+                    del self._creates_in_doubt[order.client_order_id]
+                    self.logger().debug(f"Order {order.client_order_id}: its create at nonce {entry.unknown.nonce} "
+                                        f"can no longer execute and the order is not on Lighter: failed.")
+                    self._order_tracker.process_order_update(OrderUpdate(
+                        client_order_id=order.client_order_id, trading_pair=order.trading_pair,
+                        update_timestamp=self.current_timestamp, new_state=OrderState.FAILED,
+                        misc_updates={"error_message": "Lighter never executed the order: its transaction can no "
+                                                       "longer execute and the order is not on Lighter.",
+                                      "error_type": LighterOutcomeUnknown.__name__}))
+                else:
+                    entry.look_up_at = entry.taken_at + CONSTANTS.ORDER_INDEX_DELAY
+                    self.logger().debug(f"Order {order.client_order_id}: its create at nonce {entry.unknown.nonce} "
+                                        f"can no longer execute and the order is not on Lighter yet; looked up again "
+                                        f"in {entry.look_up_at - now:.1f} s.")
 
     async def _place_cancel(self, order_id: str, tracked_order: InFlightOrder) -> bool:
         # By client order index: no look-up of the exchange's order index, and since transactions of one key are
@@ -1067,6 +1122,21 @@ def _request_failure(error: Exception) -> str:
     if "HTTP status is " in text:
         return f"HTTP {text.split('HTTP status is ', 1)[1][:3]}"
     return error.__class__.__name__
+
+
+@dataclass(eq=False)
+class _CreateInDoubt:
+    order: InFlightOrder
+    unknown: LighterOutcomeUnknown
+    # When its transaction was first seen unable to execute (monotonic clock); when the order is looked up next.
+    taken_at: Optional[float] = None
+    look_up_at: float = 0.0
+
+    def spent(self, transactions: LighterTransactionClient) -> bool:
+        """Seen unable to execute without asking the exchange: its nonce was taken, or its ExpiredAt passed."""
+        if self.unknown.expired_at_ms is not None and time.time() * 1000 > self.unknown.expired_at_ms:
+            return True
+        return self.unknown.nonce is not None and transactions.nonce_taken(self.unknown.nonce)
 
 
 def _lookup_start(orders: Iterable[InFlightOrder]) -> float:

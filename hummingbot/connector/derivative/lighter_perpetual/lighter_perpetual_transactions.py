@@ -23,7 +23,9 @@ are signed from the nonce /nextNonce shows, so either its earlier send executes 
 one of them takes its nonce and it can never execute. One failure never causes a second: what never ran only because
 of it is sent again at its nonce, or signed again at a new one if a nonce ahead of it was freed; one in doubt there is
 signed again at its own nonce with SkipTxNonce (Lighter then takes it above the freed nonces, which stay unused), so
-again at most one of its two versions executes and it is decided by the answer, not left unknown.
+again at most one of its two versions executes and it is decided by the answer, not left unknown. After a transaction
+reported unknown, the next one takes the highest such nonce (with SkipTxNonce over freed nonces below it), so every
+one of them is decided by that one transaction.
 """
 import asyncio
 import contextlib
@@ -162,7 +164,8 @@ class Action(Enum):
 # What becomes of a failed frame's transactions. "Behind" means a frame sent earlier failed too: a nonce error is then
 # explained by that failure alone. Whatever the row, three rules hold:
 # - a transaction below the nonce the exchange has reached (every frame accepted after it, or /nextNonce where an
-#   outcome needs it) was executed: it is accepted;
+#   outcome needs it) was executed: it is accepted; unless one signed with SkipTxNonce above it may have passed over
+#   its nonce: it can then no longer execute, and is reported unknown, for its order to be looked up;
 # - a transaction sent again keeps its nonce and signed bytes, unless a nonce ahead of it was freed (a transaction
 #   that failed): then it is signed again at a new nonce;
 # - a transaction in doubt (a send of it got no answer) is never failed nor signed at another nonce: where it would be
@@ -262,6 +265,12 @@ class LighterTransactionClient:
         self._failed: List[_Failed] = []
         # One past the highest nonce the exchange accepted: /nextNonce reaches it once they all executed.
         self._accepted_floor = 0
+        # The highest nonce of a transaction reported unknown since the last nonce re-read, and a nonce to sign with
+        # SkipTxNonce because the nonces below it were freed (see _resync).
+        self._unknown_nonce: Optional[int] = None
+        self._skip_at: Optional[int] = None
+        # The highest nonce signed with SkipTxNonce so far: a nonce below it may have been passed over, not executed.
+        self._skipped_to = -1
         self._socket: Optional[WSAssistant] = None
         self._socket_reader: Optional[asyncio.Task] = None
         self._socket_retry_at = 0.0
@@ -282,6 +291,11 @@ class LighterTransactionClient:
     @property
     def running(self) -> bool:
         return self._dispatcher is not None and not self._dispatcher.done()
+
+    def nonce_taken(self, nonce: int) -> bool:
+        """Whether this client saw the key's nonce `nonce` taken (a transaction at it or above accepted, or /nextNonce
+        past it): a transaction signed at it can then no longer execute. Asks nothing of the exchange."""
+        return self._accepted_floor > nonce
 
     def _scrub(self, text: str) -> str:
         key = self._private_key.strip().removeprefix("0x")
@@ -350,6 +364,7 @@ class LighterTransactionClient:
         self._queue.clear()
         self._signer = None
         self._nonce_stale, self._stale_settle = True, 0.0
+        self._unknown_nonce = None
 
     async def _flights_landed(self):
         while self._flights:
@@ -575,6 +590,10 @@ class LighterTransactionClient:
         await self._flights_landed()
         failed, self._failed = sorted(self._failed, key=lambda group: group.seq), []
         actions = [DECISIONS[group.kind][position > 0] for position, group in enumerate(failed)]
+        self.logger().debug("Lighter recovery: " + "; ".join(
+            f"frame {group.seq} {group.kind.value}, nonces {[tx.nonce for tx in group.txs]}, in doubt "
+            f"{[tx.nonce for tx in group.txs if tx.in_doubt]}, sends {max(tx.sends for tx in group.txs)}"
+            for group in failed) + f"; accepted below {self._accepted_floor}")
         head = failed[0].txs[0]
         if actions[0] is Action.NONCE_USED:
             # Not in doubt: the frame was refused at the API, which consumes no nonce, and a batch's nonces are
@@ -607,6 +626,11 @@ class LighterTransactionClient:
         if waiting:
             plan.append((Action.SEND_AGAIN, waiting, LighterTransactionError("Not sent")))
         pause = self._carry_out(plan, executed_below, nonce_known=actions[0] is not Action.SIGN_AGAIN)
+        self.logger().debug(
+            f"Lighter recovery: executed below {executed_below}; sent again at their nonces "
+            f"{[tx.nonce for tx in self._resend if tx.nonce >= 0 and not tx.skip_gap]}, with SkipTxNonce "
+            f"{[tx.nonce for tx in self._resend if tx.skip_gap]}, {sum(tx.nonce < 0 for tx in self._resend)} to sign; "
+            f"next nonce {'to re-read' if self._nonce_stale else self._nonce_manager.nonce[self._api_key_index] + 1}")
         if pause:
             await asyncio.sleep(pause)
 
@@ -620,7 +644,15 @@ class LighterTransactionClient:
         for action, txs, error in plan:
             executed = [tx for tx in txs if tx.nonce < executed_below]
             rest = [tx for tx in txs if tx.nonce >= executed_below]
-            self._resolve_in_slices([(tx, tx.tx_hash) for tx in executed])
+            # A nonce passed by /nextNonce or by an accepted transaction was executed, unless a transaction signed
+            # with SkipTxNonce above it may have passed over it: it then only can no longer execute. Whether it did is
+            # for whoever tracks it to look up (an order is looked up by its client order index).
+            passed = [tx for tx in executed if tx.nonce < self._skipped_to]
+            for tx in passed:
+                tx.in_doubt = True
+            self._give_up(passed, LighterTransactionError(
+                "its nonce was passed over, so it can no longer execute, but whether it did is not known"))
+            self._resolve_in_slices([(tx, tx.tx_hash) for tx in executed if tx.nonce >= self._skipped_to])
             if action is Action.FAIL or (action is Action.EXECUTED_OR_FAIL and len(rest) == 1):
                 refused, again = rest, []
             elif action is Action.EXECUTED_OR_FAIL and not executed:
@@ -684,9 +716,21 @@ class LighterTransactionClient:
             return
         # What is sent again at its nonce leaves first; new transactions are signed after it.
         kept = [tx.nonce for tx in self._resend if tx.nonce >= 0]
+        next_nonce = self._nonce_manager.nonce[self._api_key_index] + 1
+        unknown, self._unknown_nonce = self._unknown_nonce, None
         if kept:
-            self._nonce_manager.nonce[self._api_key_index] = max(self._nonce_manager.nonce[self._api_key_index],
-                                                                 max(kept))
+            self._nonce_manager.nonce[self._api_key_index] = max(next_nonce - 1, max(kept))
+        elif unknown is not None and unknown >= next_nonce:
+            # The next transaction takes the nonce of the highest one reported unknown: either that one executed and
+            # this one meets a nonce error (and is signed again), or none of them can execute any more, which is what
+            # decides their orders. Nonces below it that were freed would otherwise have to be used up one transaction
+            # at a time first; SkipTxNonce passes them (nothing of this client waits at them).
+            self._nonce_manager.nonce[self._api_key_index] = unknown - 1
+            self._skip_at = unknown if unknown > next_nonce else None
+        self.logger().debug(f"Lighter nonce re-read: next {next_nonce}; sent again at their nonces {kept}; highest "
+                            f"nonce reported unknown {unknown}; next transaction at "
+                            f"{self._nonce_manager.nonce[self._api_key_index] + 1}"
+                            f"{' with SkipTxNonce' if self._skip_at is not None else ''}")
 
     def _fail_waiting(self, error: LighterTransactionError):
         """Ends the transactions waiting to be sent: the key is unusable, or the nonce unreadable for long."""
@@ -700,6 +744,10 @@ class LighterTransactionClient:
         """Fails what never executed; what may have (in doubt) is reported unknown instead."""
         for tx in txs:
             if tx.in_doubt:
+                if tx.nonce >= 0:
+                    self._unknown_nonce = max(tx.nonce, -1 if self._unknown_nonce is None else self._unknown_nonce)
+                self.logger().debug(f"Lighter transaction at nonce {tx.nonce} reported unknown after {tx.sends} "
+                                    f"sends: {error}")
                 self._fail([tx], LighterOutcomeUnknown.of(tx, f"Unknown whether Lighter executed the transaction: "
                                                               f"{error}"))
             else:
@@ -758,6 +806,7 @@ class LighterTransactionClient:
                                       f"({failure})")
 
     def _set_next_nonce(self, next_nonce: int):
+        self._skip_at = None
         self._nonce_manager.nonce[self._api_key_index] = next_nonce - 1
         self._accepted_floor = max(self._accepted_floor, next_nonce)
         self._nonce_stale = False
@@ -820,7 +869,10 @@ class LighterTransactionClient:
                 nonce = tx.nonce
             else:
                 _, nonce = self._nonce_manager.next_nonce(self._api_key_index)
-            tx_type, tx_info, tx_hash, error = tx.sign(self._signer, nonce, self._api_key_index, int(tx.skip_gap))
+            skip_nonce = int(tx.skip_gap or nonce == self._skip_at)
+            if skip_nonce:
+                self._skipped_to = max(self._skipped_to, nonce)
+            tx_type, tx_info, tx_hash, error = tx.sign(self._signer, nonce, self._api_key_index, skip_nonce)
             if error:
                 if not tx.skip_gap:
                     self._nonce_manager.acknowledge_failure(self._api_key_index)

@@ -408,6 +408,39 @@ class LighterPerpetualEndToEndTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual([int(placed)], [o.client_order_index for o in self.truth_orders()])
         self.assertTrue(self.connector.in_flight_orders[placed].is_open)
 
+    async def test_orders_in_doubt_are_not_looked_up_while_their_nonce_is_free_and_fail_within_seconds_once_taken(self):
+        transactions = "hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_transactions"
+        derivative = "hummingbot.connector.derivative.lighter_perpetual.lighter_perpetual_derivative"
+        collector = LogCollector()
+        self.connector.logger().addHandler(collector)
+        self.addCleanup(self.connector.logger().removeHandler, collector)
+        self.ex.faults.add(f"tx:{CONSTANTS.TX_TYPE_CREATE_ORDER}", timeout_ms=1)  # every send lost, never executed
+        with patch(f"{transactions}.SEND_TIMEOUT", 0.3), patch(f"{transactions}.BUSY_BACKOFF", (0.01,) * 5), \
+                patch(f"{derivative}.CONSTANTS.ORDER_INDEX_DELAY", 0.5):
+            in_doubt = [self.submit(True, "0.1", "2460"), self.submit(True, "0.1", "2459")]
+            await self.until(lambda: all(f"Order {order_id} stays tracked" in collector.text()
+                                         for order_id in in_doubt))
+            look_ups = len(self.requests(CONSTANTS.ACTIVE_ORDERS_PATH))
+            nonce_reads = len(self.requests(CONSTANTS.NEXT_NONCE_PATH))
+            await asyncio.sleep(3.5)
+            # Neither can be on Lighter while its nonce is free: only /nextNonce is read, for both at once, after 1 and
+            # 2 s; the order lists (weight 300 a read) are not.
+            self.assertEqual(look_ups, len(self.requests(CONSTANTS.ACTIVE_ORDERS_PATH)))
+            self.assertEqual(nonce_reads + 2, len(self.requests(CONSTANTS.NEXT_NONCE_PATH)))
+            self.assertEqual([OrderState.PENDING_CREATE] * 2,
+                             [self.connector.in_flight_orders[order_id].current_state for order_id in in_doubt])
+            self.ex.faults.clear()
+            placed = await self.place(True, "0.1", "2461")
+            taken = time.monotonic()
+            # The connector saw the nonces taken itself: decided ORDER_INDEX_DELAY later, not at the next /nextNonce
+            # read (4 s on).
+            await self.until(lambda: len(self.events_of(MarketOrderFailureEvent)) == 2, timeout=3)
+            decided_in = time.monotonic() - taken
+
+        self.assertLess(decided_in, 2.5)
+        self.assertEqual(sorted(in_doubt), sorted(event.order_id for event in self.events_of(MarketOrderFailureEvent)))
+        self.assertEqual([int(placed)], [o.client_order_index for o in self.truth_orders()])
+
     async def test_restart_with_open_orders_reconciles_them(self):
         open_id = await self.place(True, "0.1", "2450")
         filled_id = await self.place(True, "0.1", "2503")

@@ -907,3 +907,57 @@ class LighterTransactionSocketTests(unittest.IsolatedAsyncioTestCase):
         # Order 1's transaction can now never execute: its nonce is taken, which is what decides its order.
         self.assertEqual(unknown.exception.nonce, self.sent_infos(2)[-1]["Nonce"])
         self.assertGreater(await self.client.fetch_next_nonce(), unknown.exception.nonce)
+
+    async def test_the_next_transaction_takes_the_highest_unknown_nonce_so_every_unknown_one_is_decided_at_once(self):
+        await self.client.start()
+        self.ex.faults.add(f"tx:{CONSTANTS.TX_TYPE_CREATE_ORDER}", timeout_ms=1)  # every send lost, never executed
+
+        with patch.object(transactions_module, "SEND_TIMEOUT", 0.3), patch.object(transactions_module, "MAX_SENDS", 2):
+            unknown = await asyncio.gather(self.client.submit(self.order(1)), self.client.submit(self.order(2)),
+                                           return_exceptions=True)
+            self.assertTrue(all(isinstance(result, LighterOutcomeUnknown) for result in unknown), unknown)
+            first, second = (result.nonce for result in unknown)
+            self.assertEqual(first + 1, second)
+            self.assertEqual(first, await self.client.fetch_next_nonce())
+            self.ex.faults.clear()
+            await self.client.submit(self.order(3))
+
+        # Taking only the lowest free nonce would leave order 2's transaction able to execute until some later one came.
+        taking, = self.sent_infos(3)
+        self.assertEqual(second, taking["Nonce"])
+        self.assertEqual({"4": 1}, taking["L2TxAttributes"])  # nonce `first` is passed over
+        self.assertEqual([3], self.resting())
+        self.assertGreater(await self.client.fetch_next_nonce(), second)
+        self.assertTrue(self.client.nonce_taken(first) and self.client.nonce_taken(second))
+        # Then nonces run on as usual.
+        await self.client.submit(self.order(4))
+        following, = self.sent_infos(4)
+        self.assertEqual(second + 1, following["Nonce"])
+        self.assertIsNone(following["L2TxAttributes"])
+        self.assertEqual([3, 4], self.resting())
+
+    async def test_a_nonce_passed_over_by_skip_tx_nonce_is_not_taken_for_executed(self):
+        await self.client.start()
+        # [refused cancel, create 1, create 2] is lost; sent again, the cancel is refused: creates 1 and 2, in doubt,
+        # are signed again at their own nonces with SkipTxNonce and leave alone. Create 1 is refused as busy, create 2
+        # executes, passing over create 1's nonce; create 1, sent again, meets a nonce error with /nextNonce past it.
+        self.ex.faults.add(f"tx:{CONSTANTS.TX_TYPE_CANCEL_ORDER}", timeout_ms=1, count=1)
+
+        def busy_once_after_the_loss():
+            self.ex.faults.add(f"tx:{CONSTANTS.TX_TYPE_CREATE_ORDER}", code=21506, count=1)
+            self.ex.latency_ms = 100  # answers come after the three frames left
+
+        asyncio.get_running_loop().call_later(0.35, busy_once_after_the_loss)
+        # The socket is reopened at once, so the two creates are in the air together.
+        with patch.object(transactions_module, "SEND_TIMEOUT", 0.3), \
+                patch.object(transactions_module, "STALLED_SOCKET_PAUSE", 0), \
+                patch.object(transactions_module, "BUSY_BACKOFF", (0.05,) * 5):
+            results = await asyncio.gather(self.client.submit(self.client.cancel_order(0, 999)),
+                                           *(self.client.submit(self.order(index)) for index in (1, 2)),
+                                           return_exceptions=True)
+
+        self.assertEqual([2], self.resting())
+        self.assertIsInstance(results[2], str)
+        # Create 1 never executed: its nonce was passed over. Reported unknown, its order is looked up, not accepted.
+        self.assertIsInstance(results[1], LighterOutcomeUnknown, results)
+        self.assertTrue(self.client.nonce_taken(results[1].nonce))
