@@ -777,7 +777,9 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
             for order in market_orders:
                 if order.client_order_id in found:
                     self._order_tracker.process_order_update(self._order_update(order, found[order.client_order_id]))
-                else:
+                elif not (order.is_pending_create and order.exchange_order_id is None):
+                    # An order whose create has not returned (still in the transaction client, or in doubt and being
+                    # settled) may yet be placed: its absence proves nothing, and three would make Hummingbot fail it.
                     await error_handler(order, _OrderNotFound(f"Order {order.client_order_id} is not on Lighter."))
 
     def _order_update(self, tracked_order: InFlightOrder, order: parsers.LighterOrder) -> OrderUpdate:

@@ -471,7 +471,17 @@ class LighterTransactionClient:
             self.logger().warning(f"Could not read the Lighter nonce yet ({e.__class__.__name__}); will retry.")
         self._ready.set()
         while True:
-            batch = await self._next_batch()
+            try:
+                batch = await self._next_batch()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # A fault here must not end the dispatcher, or everything queued would wait forever.
+                self.logger().error(f"Unexpected error preparing Lighter transactions: "
+                                    f"{self._scrub(traceback.format_exc())}")
+                self._nonce_stale, self._stale_settle = True, EXECUTION_SETTLE
+                await asyncio.sleep(NONCE_POLL_INTERVAL)
+                continue
             try:
                 await self._dispatch(batch)
             except asyncio.CancelledError:
@@ -486,6 +496,23 @@ class LighterTransactionClient:
                                     f"{self._scrub(traceback.format_exc())}")
                 self._give_up(batch, LighterTransactionError(f"Unexpected error: {self._scrub(str(e))}"))
                 self._nonce_stale, self._stale_settle = True, EXECUTION_SETTLE
+
+    def _undecided(self, failed: List[_Failed], held: List[_PendingTx]):
+        """A fault in the recovery's own code ends what it was deciding as a failed nonce read would, so that nothing
+        waits forever: what may have executed (in doubt, or part of a refused batch) is reported unknown, the rest
+        failed or not sent; the nonce is read again before the next send."""
+        self.logger().error(f"Unexpected error recovering Lighter transactions: {self._scrub(traceback.format_exc())}")
+        ended = set()
+        for group in failed:
+            for tx in group.txs:
+                tx.in_doubt = tx.in_doubt or group.kind is TxErrorKind.REFUSED
+            self._give_up(group.txs, LighterTransactionError(f"{group.error}; the connector could not settle it",
+                                                             group.error.code))
+            ended.update(map(id, group.txs))
+        self._give_up(held, LighterTransactionError("Not sent: the connector could not settle an earlier transaction"))
+        ended.update(map(id, held))
+        self._resend = [tx for tx in self._resend if id(tx) not in ended]
+        self._nonce_stale, self._stale_settle = True, EXECUTION_SETTLE
 
     async def _next_batch(self) -> List[_PendingTx]:
         while True:
@@ -589,6 +616,15 @@ class LighterTransactionClient:
         /nextNonce is read only where an outcome depends on it; otherwise the next nonce follows from the decisions."""
         await self._flights_landed()
         failed, self._failed = sorted(self._failed, key=lambda group: group.seq), []
+        held = list(self._resend)
+        try:
+            await self._decide(failed)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self._undecided(failed, held)
+
+    async def _decide(self, failed: List[_Failed]):
         actions = [DECISIONS[group.kind][position > 0] for position, group in enumerate(failed)]
         self.logger().debug("Lighter recovery: " + "; ".join(
             f"frame {group.seq} {group.kind.value}, nonces {[tx.nonce for tx in group.txs]}, in doubt "

@@ -618,6 +618,28 @@ class LighterPerpetualDerivativeTests(AbstractPerpetualDerivativeTests.Perpetual
     # --- Lighter-specific behaviour ------------------------------------------------------------------------------
 
     @aioresponses()
+    async def test_an_order_whose_create_has_not_returned_is_never_counted_not_found(self, mock_api):
+        """Its transaction may still execute (held in the transaction client's recovery, or in doubt): three empty
+        status polls must not make Hummingbot fail it. An order whose create returned is counted as before."""
+        self._simulate_trading_rules_initialized()
+        self.exchange._set_current_timestamp(1640780000)
+        for suffix, exchange_order_id in (("1", None), ("2", str(self.expected_exchange_order_id))):
+            self.exchange.start_tracking_order(
+                order_id=self.client_order_id_prefix + suffix, exchange_order_id=exchange_order_id,
+                trading_pair=self.trading_pair, order_type=OrderType.LIMIT, trade_type=TradeType.BUY,
+                price=Decimal("10000"), amount=Decimal("1"))
+        in_flight, placed = (self.exchange.in_flight_orders[self.client_order_id_prefix + suffix] for suffix in "12")
+        limit = self.exchange._order_tracker._lost_order_count_limit
+        for _ in range(limit + 1):
+            self.configure_order_not_found_error_order_status_response(order=in_flight, mock_api=mock_api)
+            await self.exchange._update_order_status()
+
+        self.assertTrue(in_flight.is_pending_create)
+        self.assertIn(in_flight.client_order_id, self.exchange.in_flight_orders)
+        self.assertNotIn(in_flight.client_order_id, self.exchange._order_tracker._order_not_found_records)
+        self.assertNotIn(placed.client_order_id, self.exchange.in_flight_orders)
+
+    @aioresponses()
     async def test_orders_created_together_leave_in_one_batch_with_consecutive_nonces(self, mock_api):
         self._simulate_trading_rules_initialized()
         self.exchange._set_current_timestamp(1640780000)

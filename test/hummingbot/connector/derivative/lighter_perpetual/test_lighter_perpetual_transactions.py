@@ -308,6 +308,24 @@ class LighterTransactionClientTests(unittest.IsolatedAsyncioTestCase):
         await self.client.submit(self.create_order(4))
         self.assertEqual(21, self.tx_infos(SEND_TX_URL)[-1]["Nonce"])
 
+    async def test_a_fault_in_the_recovery_itself_ends_its_frames_and_the_client_goes_on(self):
+        """A code fault while deciding a failed frame (injected: the nonce settling raises) must not end the dispatcher:
+        the frame's transactions end (part of a refused batch may have executed: unknown), and the next transaction
+        is sent at the nonce read again."""
+        self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(payloads.NEXT_NONCE), repeat=True)
+        self.mock_api.post(SEND_TX_BATCH_URL, status=400, body=json.dumps(payloads.ORDER_INACTIVE))
+        self.mock_api.post(SEND_TX_URL, body=json.dumps(payloads.SEND_TX_OK), repeat=True)
+
+        with patch.object(self.client, "_settled_nonce", side_effect=RuntimeError("a fault")):
+            results = await asyncio.gather(*(self.client.submit(self.create_order(index)) for index in (1, 2)),
+                                           return_exceptions=True)
+        self.assertEqual([LighterOutcomeUnknown] * 2, [type(result) for result in results])
+        self.assertTrue(any("Unexpected error recovering Lighter transactions" in record.getMessage()
+                            for record in self.log_records))
+
+        self.assertEqual(payloads.SEND_TX_OK["tx_hash"], await asyncio.wait_for(
+            self.client.submit(self.create_order(3)), 5))
+
     async def test_refused_batch_executed_up_to_the_refused_transaction_sends_the_rest_again(self):
         self.mock_api.get(NEXT_NONCE_URL, body=nonce_body(payloads.NEXT_NONCE))
         self.mock_api.post(SEND_TX_BATCH_URL, status=400, body=json.dumps(payloads.ORDER_INACTIVE))
