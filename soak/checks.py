@@ -154,7 +154,7 @@ def check(venue: Venue, connector, journal: Journal, injector: Injector, submitt
         if client_id in journal.failures and exchange in (LIVE, FILLED, CANCELED):
             flag("false_failed", f"{client_id}: exchange {exchange}; {journal.failures[client_id]}")
         if (exchange == ABSENT and state == "FAILED" and client_id not in injector.faulted_ids
-                and not journal.failures.get(client_id, "").startswith(RATE_LIMITED)):
+                and RATE_LIMITED not in journal.failures.get(client_id, "")):
             flag("cascades", f"{client_id} ({'sent' if client_id in sent else 'never sent'}): "
                              f"{journal.failures.get(client_id, 'no failure event')}")
     tracked_open = {client_id for client_id, order in connector._order_tracker.active_orders.items()
