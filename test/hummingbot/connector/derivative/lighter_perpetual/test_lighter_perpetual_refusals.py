@@ -205,7 +205,7 @@ class LighterRefusalTests(IsolatedAsyncioTestCase):
                                position_action=PositionAction.OPEN) for i in range(500)]
         # A failed order leaves Hummingbot's tracking.
         await self.until(lambda: not connector._order_burst and not any(
-            order_id in connector.in_flight_orders for order_id in burst), connector, timeout=5)
+            order_id in connector.in_flight_orders for order_id in burst), connector, timeout=30)
         self.assertEqual(sends, self.sends())
         # Hummingbot's EventLogger keeps the last 50 events: 50 of the burst's failures.
         failures = {event.order_id: event.error_message for event in self.failures.event_log}
