@@ -961,11 +961,20 @@ class LighterTransactionSocketTests(unittest.IsolatedAsyncioTestCase):
         # executes, passing over create 1's nonce; create 1, sent again, meets a nonce error with /nextNonce past it.
         self.ex.faults.add(f"tx:{CONSTANTS.TX_TYPE_CANCEL_ORDER}", timeout_ms=1, count=1)
 
-        def busy_once_after_the_loss():
-            self.ex.faults.add(f"tx:{CONSTANTS.TX_TYPE_CREATE_ORDER}", code=21506, count=1)
-            self.ex.latency_ms = 100  # answers come after the three frames left
+        take, cancels_taken = self.ex.faults.take, []
 
-        asyncio.get_running_loop().call_later(0.35, busy_once_after_the_loss)
+        def busy_once_after_the_loss(targets):
+            # Armed once the batch's second sending is taken, not by a timer: under load a timer could fire after
+            # create 1 had already been sent again.
+            rules = take(targets)
+            if f"tx:{CONSTANTS.TX_TYPE_CANCEL_ORDER}" in targets:
+                cancels_taken.append(targets)
+                if len(cancels_taken) == 2:
+                    self.ex.faults.add(f"tx:{CONSTANTS.TX_TYPE_CREATE_ORDER}", code=21506, count=1)
+                    self.ex.latency_ms = 100  # answers come after the three frames left
+            return rules
+
+        self.ex.faults.take = busy_once_after_the_loss
         # The socket is reopened at once, so the two creates are in the air together.
         with patch.object(transactions_module, "SEND_TIMEOUT", 0.3), \
                 patch.object(transactions_module, "STALLED_SOCKET_PAUSE", 0), \
