@@ -98,6 +98,8 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         self._background: Set[asyncio.Task] = set()
         # Orders whose create is in doubt (LighterOutcomeUnknown), by client order id, settled by one background task.
         self._creates_in_doubt: Dict[str, _CreateInDoubt] = {}
+        # The cancel transaction of each order being cancelled: a second cancel of the order waits for it.
+        self._cancels: Dict[str, asyncio.Future] = {}
         self._client_id_by_order_index: Dict[str, str] = {}
         # Per market id: the time of the newest account trade a fills look-up has read.
         self._fills_read_until: Dict[int, float] = {}
@@ -659,6 +661,17 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
                                         f"in {entry.look_up_at - now:.1f} s.")
 
     async def _place_cancel(self, order_id: str, tracked_order: InFlightOrder) -> bool:
+        # A strategy may cancel an order again before the first cancel is answered: one transaction serves both (a
+        # second would only be refused, and cost a nonce and a share of the rate budget).
+        cancel = self._cancels.get(order_id)
+        if cancel is None:
+            cancel = self._cancels[order_id] = asyncio.ensure_future(self._cancel_once(order_id, tracked_order))
+            cancel.add_done_callback(lambda done: (self._cancels.pop(order_id, None),
+                                                   done.cancelled() or done.exception()))
+        await asyncio.shield(cancel)
+        return True
+
+    async def _cancel_once(self, order_id: str, tracked_order: InFlightOrder):
         # By client order index: no look-up of the exchange's order index, and since transactions of one key are
         # executed in nonce order, the cancel can never overtake the order it cancels.
         market = self._market(tracked_order.trading_pair)
@@ -670,7 +683,6 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
                 # the refusal; Hummingbot meanwhile counts the refusal towards calling the order lost.
                 self._in_background(self._settle_by_look_up(tracked_order))
             raise
-        return True
 
     async def _settle_by_look_up(self, order: InFlightOrder):
         try:

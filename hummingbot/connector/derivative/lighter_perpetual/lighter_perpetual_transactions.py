@@ -17,7 +17,7 @@ failed frame is decided by one table (DECISIONS), from the kind of its error and
 A transaction whose frame got no answer is in doubt: it keeps its nonce and its signed bytes and is sent again exactly
 as it was. Lighter takes one transaction per nonce of a key, in order, so of the two sends at most one executes; a
 nonce error on the second means the first took the nonce (accepted once /nextNonce shows it). In doubt, a transaction
-is never reported failed: if no send settles it within MAX_SENDS it is reported unknown (LighterOutcomeUnknown) and
+is never reported failed: if no send settles it within MAX_STRIKES it is reported unknown (LighterOutcomeUnknown) and
 the order stays tracked until the exchange shows it or its absence; the key is not held for it: the next transactions
 are signed from the nonce /nextNonce shows, so either its earlier send executes first (and theirs are signed again) or
 one of them takes its nonce and it can never execute. One failure never causes a second: what never ran only because
@@ -81,12 +81,14 @@ SETTLE_LIMIT = 30.0
 NONCE_READ_BACKOFF = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 NONCE_READ_PATIENCE = 30.0
 # Pause before a transaction refused as "too many requests" (23000) or "too many pending txs" (21506) leaves again,
-# by how many times it was sent; after the last it fails (about 15 s in all: an order that cannot leave within that
-# is better reported failed than left pending). A transaction in doubt leaves again at once, then after these pauses.
+# by how many of its sends failed for its own sake (strikes); after the last it fails (about 15 s in all: an order that
+# cannot leave within that is better reported failed than left pending). A transaction in doubt leaves again at once,
+# then after these pauses.
 BUSY_BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)
-# A transaction is sent at most this many times; then it fails, or is reported unknown if it is in doubt. Its signed
-# bytes stay valid for the signer's 10 minutes (ExpiredAt), far longer than this takes.
-MAX_SENDS = len(BUSY_BACKOFF) + 1
+# A transaction whose sends failed this many times for its own sake fails, or is reported unknown if it is in doubt. A
+# send that met a nonce error behind an earlier failure, or never left, is no strike: that was another's failure. Its
+# signed bytes stay valid for the signer's 10 minutes (ExpiredAt), far longer than this takes.
+MAX_STRIKES = len(BUSY_BACKOFF) + 1
 _KEY_SHAPE = re.compile(rf"(0x)?[0-9a-fA-F]{{{CONSTANTS.API_PRIVATE_KEY_HEX_LENGTH}}}")
 _BAD_KEY_MESSAGE = ("The Lighter API private key is not a valid key; copy it again from the API key you created on "
                     "Lighter.")
@@ -169,7 +171,7 @@ class Action(Enum):
 # - a transaction sent again keeps its nonce and signed bytes, unless a nonce ahead of it was freed (a transaction
 #   that failed): then it is signed again at a new nonce;
 # - a transaction in doubt (a send of it got no answer) is never failed nor signed at another nonce: where it would be
-#   failed, or after MAX_SENDS, it is reported unknown (LighterOutcomeUnknown) and the next transactions are signed
+#   failed, or after MAX_STRIKES, it is reported unknown (LighterOutcomeUnknown) and the next transactions are signed
 #   from /nextNonce (its nonce, if it did not execute); where a freed nonce ahead of it would have it signed at a new
 #   nonce, it is signed again at its own with SkipTxNonce instead, skipping the freed ones.
 #                          first failure                  behind an earlier failure
@@ -201,6 +203,8 @@ class _PendingTx:
     tx_info: str = ""
     tx_hash: str = ""
     sends: int = 0
+    # Sends that failed for its own sake (see MAX_STRIKES): they alone pace it and end it.
+    strikes: int = 0
     # When it was placed (monotonic clock), and how long it may wait unsigned before it fails unsent (None: forever).
     queued_at: float = 0.0
     max_age: Optional[float] = None
@@ -629,7 +633,12 @@ class LighterTransactionClient:
         self.logger().debug("Lighter recovery: " + "; ".join(
             f"frame {group.seq} {group.kind.value}, nonces {[tx.nonce for tx in group.txs]}, in doubt "
             f"{[tx.nonce for tx in group.txs if tx.in_doubt]}, sends {max(tx.sends for tx in group.txs)}"
+            f"{'' if group.error.code is None else f', code {group.error.code}'}"
             for group in failed) + f"; accepted below {self._accepted_floor}")
+        for position, group in enumerate(failed):
+            if position == 0 or group.kind not in (TxErrorKind.NONCE, TxErrorKind.NOT_SENT):
+                for tx in group.txs:
+                    tx.strikes += 1
         head = failed[0].txs[0]
         if actions[0] is Action.NONCE_USED:
             # Not in doubt: the frame was refused at the API, which consumes no nonce, and a batch's nonces are
@@ -705,7 +714,8 @@ class LighterTransactionClient:
                 refused, again = rest[:1], rest[1:]  # executed up to the refused one; those after it never ran
             else:
                 refused, again = [], rest
-            again, spent = [tx for tx in again if tx.sends < MAX_SENDS], [tx for tx in again if tx.sends >= MAX_SENDS]
+            again, spent = ([tx for tx in again if tx.strikes < MAX_STRIKES],
+                            [tx for tx in again if tx.strikes >= MAX_STRIKES])
             for tx in refused + spent:
                 if not freed:
                     freed, next_nonce = True, tx.nonce
@@ -723,11 +733,11 @@ class LighterTransactionClient:
                     tx.nonce = -1
                 self._resend.append(tx)
             if again and action is not Action.EXECUTED_OR_FAIL:
-                sends = max(tx.sends for tx in again)
+                strikes = max(tx.strikes for tx in again)
                 if action is Action.BACK_OFF:
-                    pause = max(pause, BUSY_BACKOFF[min(sends, len(BUSY_BACKOFF)) - 1])
-                elif sends > 1:
-                    pause = max(pause, BUSY_BACKOFF[min(sends - 1, len(BUSY_BACKOFF)) - 1])
+                    pause = max(pause, BUSY_BACKOFF[min(strikes, len(BUSY_BACKOFF)) - 1])
+                elif strikes > 1:
+                    pause = max(pause, BUSY_BACKOFF[min(strikes - 1, len(BUSY_BACKOFF)) - 1])
         kept = [tx.nonce for tx in self._resend if tx.skip_gap]
         if kept and next_nonce is not None:
             # What is signed again at a new nonce follows those signed again at their own.

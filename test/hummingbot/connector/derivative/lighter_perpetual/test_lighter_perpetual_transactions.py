@@ -252,7 +252,7 @@ class LighterTransactionClientTests(unittest.IsolatedAsyncioTestCase):
         self.assertEqual("Unknown whether Lighter executed the transaction: No answer from Lighter within 10 s",
                          str(context.exception))
         infos = self.tx_infos(SEND_TX_URL)
-        self.assertEqual(transactions_module.MAX_SENDS, len(infos))
+        self.assertEqual(transactions_module.MAX_STRIKES, len(infos))
         self.assertEqual(1, len({json.dumps(info, sort_keys=True) for info in infos}))
 
     async def test_nonce_unreadable_for_the_whole_patience_fails_what_waits_and_is_read_again_later(self):
@@ -538,6 +538,25 @@ class LighterTransactionSocketTests(unittest.IsolatedAsyncioTestCase):
         self.assertTrue(all(isinstance(tx_hash, str) for tx_hash in results[1:]), results)
         self.assertEqual([1, 2, 3], self.resting())
         self.assertEqual(3, self.executed() - before)
+
+    async def test_many_refused_cancels_in_one_burst_never_fail_nor_slow_the_orders_behind_them(self):
+        await self.client.start()
+        # Six cancels of orders Lighter does not have, each ahead of an order, in one burst (a strategy cancelling
+        # orders that already filled). Each refusal frees its nonce, and every transaction behind it meets a nonce
+        # error: that is the refused one's failure, not theirs, so it neither counts towards their MAX_STRIKES nor
+        # makes them wait a back-off.
+        started = time.monotonic()
+        results = await asyncio.gather(*(self.client.submit(self.client.cancel_order(0, 990 + index) if index % 2
+                                                            else self.order(index)) for index in range(1, 13)),
+                                       return_exceptions=True)
+
+        self.assertTrue(all(getattr(result, "code", None) == CONSTANTS.CODE_ORDER_NOT_ACTIVE
+                            for result in results[::2]), results)
+        self.assertTrue(all(isinstance(tx_hash, str) for tx_hash in results[1::2]), results)
+        self.assertEqual([2, 4, 6, 8, 10, 12], self.resting())
+        # About 0.7 s (one 0.5 s settle of /nextNonce after the refused batch); with a back-off growing after each
+        # refusal it took 4.2 s.
+        self.assertLess(time.monotonic() - started, 2.5)
 
     async def test_lost_frame_is_sent_again_as_it_was_then_rest_carries_until_the_socket_reopens(self):
         await self.client.start()
@@ -916,7 +935,8 @@ class LighterTransactionSocketTests(unittest.IsolatedAsyncioTestCase):
         await self.client.start()
         self.ex.faults.add(f"tx:{CONSTANTS.TX_TYPE_CREATE_ORDER}", timeout_ms=1, count=2)  # both sends lost
 
-        with patch.object(transactions_module, "SEND_TIMEOUT", 0.3), patch.object(transactions_module, "MAX_SENDS", 2):
+        with patch.object(transactions_module, "SEND_TIMEOUT", 0.3), \
+                patch.object(transactions_module, "MAX_STRIKES", 2):
             with self.assertRaises(LighterOutcomeUnknown) as unknown:
                 await self.client.submit(self.order(1))
             await self.client.submit(self.order(2))
@@ -930,7 +950,8 @@ class LighterTransactionSocketTests(unittest.IsolatedAsyncioTestCase):
         await self.client.start()
         self.ex.faults.add(f"tx:{CONSTANTS.TX_TYPE_CREATE_ORDER}", timeout_ms=1)  # every send lost, never executed
 
-        with patch.object(transactions_module, "SEND_TIMEOUT", 0.3), patch.object(transactions_module, "MAX_SENDS", 2):
+        with patch.object(transactions_module, "SEND_TIMEOUT", 0.3), \
+                patch.object(transactions_module, "MAX_STRIKES", 2):
             unknown = await asyncio.gather(self.client.submit(self.order(1)), self.client.submit(self.order(2)),
                                            return_exceptions=True)
             self.assertTrue(all(isinstance(result, LighterOutcomeUnknown) for result in unknown), unknown)
