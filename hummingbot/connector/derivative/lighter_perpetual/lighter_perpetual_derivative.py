@@ -505,12 +505,14 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
 
     def _on_order_failure(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
                           order_type: OrderType, price: Optional[Decimal], exception: Exception, **kwargs):
-        if not isinstance(exception, checks.OrderRefused):
+        if not isinstance(exception, (checks.OrderRefused, LighterTransactionError)):
             super()._on_order_failure(order_id, trading_pair, amount, trade_type, order_type, price, exception,
                                       **kwargs)
             return
-        # One sentence: Hummingbot's own line adds a traceback and "Check API key and network connection".
-        self.logger().warning(f"{trade_type.name.capitalize()} order {order_id} for {trading_pair} was not sent: "
+        # One sentence that says why (refused here, by the rate budget or by Lighter): Hummingbot's own line adds a
+        # traceback and "Check API key and network connection", which is seldom the cause.
+        outcome = "was not sent" if isinstance(exception, checks.OrderRefused) else "failed"
+        self.logger().warning(f"{trade_type.name.capitalize()} order {order_id} for {trading_pair} {outcome}: "
                               f"{exception}")
         self._update_order_after_failure(order_id=order_id, trading_pair=trading_pair, exception=exception)
 
