@@ -22,10 +22,11 @@ the order stays tracked until the exchange shows it or its absence; the key is n
 are signed from the nonce /nextNonce shows, so either its earlier send executes first (and theirs are signed again) or
 one of them takes its nonce and it can never execute. One failure never causes a second: what never ran only because
 of it is sent again at its nonce, or signed again at a new one if a nonce ahead of it was freed; one in doubt there is
-signed again at its own nonce with SkipTxNonce (Lighter then takes it above the freed nonces, which stay unused), so
-again at most one of its two versions executes and it is decided by the answer, not left unknown. After a transaction
-reported unknown, the next one takes the highest such nonce (with SkipTxNonce over freed nonces below it), so every
-one of them is decided by that one transaction.
+signed again at its own nonce, the first of such a run with SkipTxNonce (Lighter then takes it above the freed nonces,
+which stay unused) and only once every frame ahead of it is answered, the rest in order behind it, so that none passes
+over another; again at most one of its two versions executes and it is decided by the answer, not left unknown. After
+a transaction reported unknown, the next one takes the highest such nonce (with SkipTxNonce over freed nonces below
+it), so every one of them is decided by that one transaction.
 """
 import asyncio
 import contextlib
@@ -173,7 +174,7 @@ class Action(Enum):
 # - a transaction in doubt (a send of it got no answer) is never failed nor signed at another nonce: where it would be
 #   failed, or after MAX_STRIKES, it is reported unknown (LighterOutcomeUnknown) and the next transactions are signed
 #   from /nextNonce (its nonce, if it did not execute); where a freed nonce ahead of it would have it signed at a new
-#   nonce, it is signed again at its own with SkipTxNonce instead, skipping the freed ones.
+#   nonce, it is signed again at its own instead, with SkipTxNonce if the nonce below it is freed.
 #                          first failure                  behind an earlier failure
 DECISIONS = {
     TxErrorKind.NONCE:      (Action.NONCE_USED,         Action.SEND_AGAIN),
@@ -212,8 +213,10 @@ class _PendingTx:
     in_doubt: bool = False
     # Leaves in a frame of its own: it was in a refused batch of which it is unknown which transaction was refused.
     alone: bool = False
-    # In doubt behind a freed nonce: signed again at its own nonce with SkipTxNonce before it leaves again.
+    # In doubt behind a freed nonce: signed again at its own nonce before it leaves again; with SkipTxNonce if the
+    # nonce just below it is freed (the first of a run: the rest follow it in order).
     skip_gap: bool = False
+    passes_gap: bool = False
 
 
 @dataclass
@@ -273,8 +276,8 @@ class LighterTransactionClient:
         # SkipTxNonce because the nonces below it were freed (see _resync).
         self._unknown_nonce: Optional[int] = None
         self._skip_at: Optional[int] = None
-        # The highest nonce signed with SkipTxNonce so far: a nonce below it may have been passed over, not executed.
-        self._skipped_to = -1
+        # Nonces signed with SkipTxNonce: once one executed, a nonce below it may have been passed over, not executed.
+        self._skip_nonces: Set[int] = set()
         self._socket: Optional[WSAssistant] = None
         self._socket_reader: Optional[asyncio.Task] = None
         self._socket_retry_at = 0.0
@@ -520,10 +523,16 @@ class LighterTransactionClient:
 
     async def _next_batch(self) -> List[_PendingTx]:
         while True:
+            # Those sent again at their nonces first, in nonce order; then those to sign, in submission order.
+            self._resend.sort(key=lambda tx: (tx.nonce < 0, tx.nonce, tx.index))
             if self._failed:
                 await self._recover()
             elif self._nonce_stale and (self._resend or self._queue):
                 await self._resync()
+            elif self._flights and self._resend and self._resend[0].passes_gap:
+                # SkipTxNonce would pass over a transaction in the air that is then refused, which could never
+                # execute after it: the one that passes a freed nonce leaves once every frame ahead is answered.
+                await self._flights_landed()
             elif self._resend or self._queue:
                 break
             else:
@@ -536,11 +545,9 @@ class LighterTransactionClient:
                 while queued != len(self._queue) and len(self._queue) < CONSTANTS.MAX_TX_PER_BATCH:
                     queued = len(self._queue)
                     await asyncio.sleep(0)
-        # Those sent again at their nonces first, in nonce order; then those to sign, in submission order.
-        self._resend.sort(key=lambda tx: (tx.nonce < 0, tx.nonce, tx.index))
         taken = 0
         while taken < min(len(self._resend), CONSTANTS.MAX_TX_PER_BATCH) and not (
-                taken and (self._resend[0].alone or self._resend[taken].alone)):
+                taken and (self._resend[0].alone or self._resend[taken].alone or self._resend[taken].passes_gap)):
             taken += 1
         # A signed one leaves even if its submitter gave up: its nonce must be used, and it may have executed already.
         batch = [tx for tx in self._resend[:taken] if tx.nonce >= 0 or not tx.future.done()]
@@ -673,8 +680,10 @@ class LighterTransactionClient:
         pause = self._carry_out(plan, executed_below, nonce_known=actions[0] is not Action.SIGN_AGAIN)
         self.logger().debug(
             f"Lighter recovery: executed below {executed_below}; sent again at their nonces "
-            f"{[tx.nonce for tx in self._resend if tx.nonce >= 0 and not tx.skip_gap]}, with SkipTxNonce "
-            f"{[tx.nonce for tx in self._resend if tx.skip_gap]}, {sum(tx.nonce < 0 for tx in self._resend)} to sign; "
+            f"{[tx.nonce for tx in self._resend if tx.nonce >= 0 and not tx.skip_gap]}, signed again at them "
+            f"{[tx.nonce for tx in self._resend if tx.skip_gap]} (SkipTxNonce at "
+            f"{[tx.nonce for tx in self._resend if tx.passes_gap]}), {sum(tx.nonce < 0 for tx in self._resend)} to "
+            f"sign; "
             f"next nonce {'to re-read' if self._nonce_stale else self._nonce_manager.nonce[self._api_key_index] + 1}")
         if pause:
             await asyncio.sleep(pause)
@@ -692,12 +701,13 @@ class LighterTransactionClient:
             # A nonce passed by /nextNonce or by an accepted transaction was executed, unless a transaction signed
             # with SkipTxNonce above it may have passed over it: it then only can no longer execute. Whether it did is
             # for whoever tracks it to look up (an order is looked up by its client order index).
-            passed = [tx for tx in executed if tx.nonce < self._skipped_to]
+            passed = [tx for tx in executed
+                      if any(tx.nonce < skip < executed_below for skip in self._skip_nonces)]
             for tx in passed:
                 tx.in_doubt = True
             self._give_up(passed, LighterTransactionError(
                 "its nonce was passed over, so it can no longer execute, but whether it did is not known"))
-            self._resolve_in_slices([(tx, tx.tx_hash) for tx in executed if tx.nonce >= self._skipped_to])
+            self._resolve_in_slices([(tx, tx.tx_hash) for tx in executed if tx not in passed])
             if action is Action.FAIL or (action is Action.EXECUTED_OR_FAIL and len(rest) == 1):
                 refused, again = rest, []
             elif action is Action.EXECUTED_OR_FAIL and not executed:
@@ -742,6 +752,12 @@ class LighterTransactionClient:
         if kept and next_nonce is not None:
             # What is signed again at a new nonce follows those signed again at their own.
             next_nonce = max(next_nonce, max(kept) + 1)
+        leaving = {tx.nonce for tx in self._resend if tx.nonce >= 0}
+        for tx in self._resend:
+            # Only the first of a run signed again at their own nonces passes the freed nonce below it with
+            # SkipTxNonce; the rest follow it in order. Were each signed with it, one refused in the run would be passed
+            # over by those after it, which would then execute without it.
+            tx.passes_gap = tx.skip_gap and executed_below <= tx.nonce - 1 and tx.nonce - 1 not in leaving
         if not nonce_known:
             self._nonce_stale, self._stale_settle = True, EXECUTION_SETTLE
         elif next_nonce is not None:
@@ -915,9 +931,9 @@ class LighterTransactionClient:
                 nonce = tx.nonce
             else:
                 _, nonce = self._nonce_manager.next_nonce(self._api_key_index)
-            skip_nonce = int(tx.skip_gap or nonce == self._skip_at)
+            skip_nonce = int(tx.passes_gap if tx.skip_gap else nonce == self._skip_at)
             if skip_nonce:
-                self._skipped_to = max(self._skipped_to, nonce)
+                self._skip_nonces.add(nonce)
             tx_type, tx_info, tx_hash, error = tx.sign(self._signer, nonce, self._api_key_index, skip_nonce)
             if error:
                 if not tx.skip_gap:
