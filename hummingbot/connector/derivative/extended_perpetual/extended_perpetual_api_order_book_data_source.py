@@ -1,4 +1,5 @@
 import asyncio
+import functools
 import itertools
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Tuple
@@ -68,20 +69,22 @@ class BookMirror:
         side.update(new)
         return changes
 
-    def apply(self, frame: parsers.BookFrame):
-        return self._apply(self.bids, frame.bids), self._apply(self.asks, frame.asks)
+    def apply(self, bids: List[parsers.LevelChange], asks: List[parsers.LevelChange]):
+        """Applies a DELTA's levels; returns the absolute size each changed level is left with (0: removed)."""
+        return self._apply(self.bids, bids) if bids else bids, self._apply(self.asks, asks) if asks else asks
 
     @staticmethod
     def _apply(side: Dict[Decimal, Decimal], levels: List[parsers.LevelChange]):
         changes = []
-        for level in levels:
-            size = level.size if level.size is not None else side.get(level.price, _ZERO) + level.change
+        for price, size, change in levels:
+            if size is None:
+                size = side.get(price, _ZERO) + change
             if size > 0:
-                side[level.price] = size
+                side[price] = size
             else:
-                side.pop(level.price, None)
+                side.pop(price, None)
                 size = _ZERO
-            changes.append((level.price, size))
+            changes.append((price, size))
         return changes
 
     def clear(self):
@@ -289,8 +292,7 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
                 ws = await self._connect(path)
                 if kind == "orderbooks":
                     # seq counts per connection: the previous connection's says nothing about this one.
-                    connection = BookConnection(market)
-                    handle = lambda frame: self._on_book_frame(connection, frame)  # noqa: E731
+                    handle = functools.partial(self._on_book_frame, BookConnection(market))
                 else:
                     handle = self._shared_frame_handler(kind)
                 async for response in ws.iter_messages():
@@ -347,12 +349,12 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
         raise SequenceGap(synced)
 
     def _on_book_frame(self, connection: BookConnection, frame: Dict[str, Any]):
-        data = frame.get("data") or {}
-        kind = frame.get("type") or data.get("t")
-        if kind not in (CONSTANTS.STREAM_SNAPSHOT, CONSTANTS.STREAM_DELTA):
-            parsers.parse_book_frame(frame)  # reports the unknown frame type
+        # Runs for every book frame of every market: tens of thousands a second on the all-markets stream.
+        kind = parsers.book_frame_kind(frame)
+        if kind is None:
             return
         # Only the envelope is read first: the levels of a market nobody tracks are never parsed.
+        data = frame.get("data") or {}
         market, seq, previous = str(data["m"]), int(frame["seq"]), connection.seq
         is_snapshot = kind == CONSTANTS.STREAM_SNAPSHOT
         trading_pair = self._pairs_by_market.get(market)
@@ -370,21 +372,21 @@ class ExtendedPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
             self._gap(trading_pair, seq, previous, synced=False)
         if trading_pair is None:
             return
-        book_frame = parsers.parse_book_frame(frame)
-        mirror = self._mirror(trading_pair)
-        if book_frame.is_snapshot:
-            bids, asks = mirror.reset([(level.price, level.size) for level in book_frame.bids],
-                                      [(level.price, level.size) for level in book_frame.asks])
+        bids, asks = parsers.book_levels(data.get("b"), is_snapshot), parsers.book_levels(data.get("a"), is_snapshot)
+        mirror = self._books.get(trading_pair) or self._mirror(trading_pair)
+        if is_snapshot:
+            bids, asks = mirror.reset([(price, size) for price, size, _ in bids],
+                                      [(price, size) for price, size, _ in asks])
             mirror.ready.set()
         else:
-            bids, asks = mirror.apply(book_frame)
+            bids, asks = mirror.apply(bids, asks)
         if mirror.emitting and (bids or asks):
             self._message_queue[self._diff_messages_queue_key].put_nowait({
                 "trading_pair": trading_pair,
                 "update_id": next(self._update_ids),
                 "bids": bids,
                 "asks": asks,
-                "timestamp": book_frame.timestamp,
+                "timestamp": parsers.ms_to_seconds(frame.get("ts")),
             })
 
     # ----- messages for the order book tracker -----

@@ -8,7 +8,7 @@ raised: the exchange adds values (order types, statuses, trade types) without no
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 from hummingbot.connector.derivative.extended_perpetual import extended_perpetual_constants as CONSTANTS
 from hummingbot.connector.trading_rule import TradingRule
@@ -18,6 +18,7 @@ _logger = logging.getLogger(__name__)
 _reported_unknown = set()
 
 BookLevel = Tuple[Decimal, Decimal]
+_BOOK_FRAME_KINDS = (CONSTANTS.STREAM_SNAPSHOT, CONSTANTS.STREAM_DELTA)
 
 
 def _unknown(kind: str, value: Any):
@@ -206,46 +207,29 @@ def parse_rest_order_book(data: Dict[str, Any]) -> Tuple[List[BookLevel], List[B
     return bids, asks
 
 
-class LevelChange(NamedTuple):  # a tuple: built for every level of every book frame, several times faster
-    price: Decimal
-    size: Optional[Decimal]  # absolute size at the price ("c"), None when the frame only has the change
-    change: Decimal  # signed change ("q"); on a snapshot the size itself
+# One level of a book frame: (price, size, change). `size` is the absolute size at the price ("c" of a DELTA, "q" of a
+# SNAPSHOT), None when a DELTA level carries only its change; `change` is the signed change ("q"), read only then.
+# Plain tuples: one is built for every level of every book frame.
+LevelChange = Tuple[Decimal, Optional[Decimal], Optional[Decimal]]
 
 
-class BookFrame(NamedTuple):
-    is_snapshot: bool
-    market: str
-    seq: int
-    timestamp: float
-    bids: List[LevelChange]
-    asks: List[LevelChange]
+def book_levels(levels: Optional[Iterable[Dict[str, Any]]], snapshot: bool) -> List[LevelChange]:
+    """The levels of one side of a book frame ("b" or "a")."""
+    if not levels:
+        return []
+    if snapshot:
+        return [(Decimal(level["p"]), Decimal(level["q"]), None) for level in levels]
+    return [(Decimal(level["p"]), Decimal(level["c"]), None) if level.get("c") is not None
+            else (Decimal(level["p"]), None, Decimal(level["q"])) for level in levels]
 
 
-def _level_changes(levels: Iterable[Dict[str, Any]], snapshot: bool) -> List[LevelChange]:
-    changes = []
-    for level in levels or []:
-        quantity = Decimal(level["q"])
-        size = quantity if snapshot else (Decimal(level["c"]) if level.get("c") is not None else None)
-        changes.append(LevelChange(price=Decimal(level["p"]), size=size, change=quantity))
-    return changes
-
-
-def parse_book_frame(frame: Dict[str, Any]) -> Optional[BookFrame]:
-    """A SNAPSHOT (absolute sizes) or DELTA frame of /orderbooks; None for other frame types."""
+def book_frame_kind(frame: Dict[str, Any]) -> Optional[str]:
+    """SNAPSHOT or DELTA for a /orderbooks frame; None (logged once) for other frame types."""
     kind = frame.get("type") or (frame.get("data") or {}).get("t")
-    if kind not in (CONSTANTS.STREAM_SNAPSHOT, CONSTANTS.STREAM_DELTA):
+    if kind not in _BOOK_FRAME_KINDS:
         _unknown("order book frame type", kind)
         return None
-    data = frame["data"]
-    snapshot = kind == CONSTANTS.STREAM_SNAPSHOT
-    return BookFrame(
-        is_snapshot=snapshot,
-        market=str(data["m"]),
-        seq=int(frame["seq"]),
-        timestamp=ms_to_seconds(frame.get("ts")),
-        bids=_level_changes(data.get("b"), snapshot),
-        asks=_level_changes(data.get("a"), snapshot),
-    )
+    return kind
 
 
 # ----- public trades, funding, prices -----

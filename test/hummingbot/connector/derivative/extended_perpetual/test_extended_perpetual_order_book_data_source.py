@@ -127,6 +127,7 @@ class OrderBookDataSourceTests(helpers.IsolatedConnections, IsolatedAsyncioTestC
 
         self.assertEqual(2, len(diffs))
         self.assertTrue(book_snapshot.update_id < diffs[0].update_id < diffs[1].update_id)
+        self.assertEqual(1785778403.488, diffs[0].timestamp)  # the frame's ts, in seconds
         self.assertEqual([(99.0, 2.5)], [(r.price, r.amount) for r in diffs[1].bids])
         bids, asks = self.levels(self.book_of(book_snapshot, diffs))
         self.assertEqual([(100.0, 0.4), (99.0, 2.5)], bids)

@@ -79,40 +79,46 @@ class OrderBookParserTests(unittest.TestCase):
         self.assertEqual([(Decimal("76215"), Decimal("0.11585"))], asks)
 
     def test_stream_snapshot_and_delta(self):
-        snapshot = parsers.parse_book_frame(self.frames[1])
-        self.assertTrue(snapshot.is_snapshot)
-        self.assertEqual(("BTC-USD", 1, 1785778403.0), (snapshot.market, snapshot.seq, snapshot.timestamp))
-        self.assertEqual([(Decimal("63720"), Decimal("14.79329"))], [(lv.price, lv.size) for lv in snapshot.bids])
-        delta = parsers.parse_book_frame(self.frames[2])
-        self.assertFalse(delta.is_snapshot)
-        self.assertEqual(2, delta.seq)
-        # "q" is the signed change, "c" the size the level is left with.
-        self.assertEqual([(Decimal("63717"), Decimal("0.85928"), Decimal("-0.00005"))],
-                         [(lv.price, lv.size, lv.change) for lv in delta.bids])
-        self.assertEqual([], delta.asks)
+        snapshot, delta = self.frames[1], self.frames[2]
+        self.assertEqual("SNAPSHOT", parsers.book_frame_kind(snapshot))
+        # A snapshot's "q" is the level's size.
+        self.assertEqual([(Decimal("63720"), Decimal("14.79329"), None)],
+                         parsers.book_levels(snapshot["data"]["b"], snapshot=True))
+        self.assertEqual("DELTA", parsers.book_frame_kind(delta))
+        # A delta's "q" is the signed change, "c" the size the level is left with: with "c" the change is not read.
+        self.assertEqual([(Decimal("63717"), Decimal("0.85928"), None)],
+                         parsers.book_levels(delta["data"]["b"], snapshot=False))
+        self.assertEqual([], parsers.book_levels(delta["data"]["a"], snapshot=False))
 
     def test_delta_removing_levels_and_empty_snapshot(self):
-        delta = parsers.parse_book_frame(self.frames[4])
-        self.assertEqual(("NVDA_24_5-USD", 18), (delta.market, delta.seq))
-        self.assertEqual([Decimal(0), Decimal(0)], [lv.size for lv in delta.bids])
-        self.assertEqual([Decimal(0), Decimal("17.90")], [lv.size for lv in delta.asks])
-        empty = parsers.parse_book_frame(self.frames[3])
-        self.assertEqual((True, [], []), (empty.is_snapshot, empty.bids, empty.asks))
+        delta = self.frames[4]
+        self.assertEqual("DELTA", parsers.book_frame_kind(delta))
+        self.assertEqual([Decimal(0), Decimal(0)],
+                         [size for _, size, _ in parsers.book_levels(delta["data"]["b"], snapshot=False)])
+        self.assertEqual([Decimal(0), Decimal("17.90")],
+                         [size for _, size, _ in parsers.book_levels(delta["data"]["a"], snapshot=False)])
+        empty = self.frames[3]
+        self.assertEqual("SNAPSHOT", parsers.book_frame_kind(empty))
+        self.assertEqual(([], []), (parsers.book_levels(empty["data"]["b"], snapshot=True),
+                                    parsers.book_levels(empty["data"].get("a"), snapshot=True)))
+        self.assertEqual([], parsers.book_levels(None, snapshot=False))
 
     def test_sdk_snapshot_frame_without_inner_type(self):
-        snapshot = parsers.parse_book_frame(self.frames[5])
-        self.assertEqual((True, 570), (snapshot.is_snapshot, snapshot.seq))
-        self.assertEqual([Decimal("43547.00"), Decimal("43548.00")], [lv.price for lv in snapshot.bids])
+        snapshot = self.frames[5]
+        self.assertEqual("SNAPSHOT", parsers.book_frame_kind(snapshot))
+        self.assertEqual([Decimal("43547.00"), Decimal("43548.00")],
+                         [price for price, _, _ in parsers.book_levels(snapshot["data"]["b"], snapshot=True)])
+
+    def test_frame_kind_from_the_inner_type(self):
+        self.assertEqual("DELTA", parsers.book_frame_kind({"data": {"t": "DELTA", "m": "BTC-USD"}, "seq": 2}))
 
     def test_delta_without_resulting_size(self):
-        frame = {"type": "DELTA", "data": {"m": "BTC-USD", "b": [{"q": "0.5", "p": "100"}], "a": []}, "ts": 1,
-                 "seq": 3}
-        level = parsers.parse_book_frame(frame).bids[0]
-        self.assertEqual((None, Decimal("0.5")), (level.size, level.change))
+        levels = parsers.book_levels([{"q": "-0.5", "p": "100"}], snapshot=False)
+        self.assertEqual([(Decimal("100"), None, Decimal("-0.5"))], levels)
 
     def test_unknown_frame_type_is_skipped_and_logged(self):
         with self.assertLogs(parsers.__name__, level=logging.WARNING) as logs:
-            self.assertIsNone(parsers.parse_book_frame({"type": "HEARTBEAT_V2", "data": {}, "ts": 1, "seq": 1}))
+            self.assertIsNone(parsers.book_frame_kind({"type": "HEARTBEAT_V2", "data": {}, "ts": 1, "seq": 1}))
         self.assertIn("HEARTBEAT_V2", logs.output[0])
 
 
