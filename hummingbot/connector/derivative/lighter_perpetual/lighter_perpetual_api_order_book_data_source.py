@@ -125,7 +125,7 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
                 self.logger().info(f"{trading_pair} book: more updates since its first snapshot than Hummingbot "
                                    f"keeps; asking for a fresh snapshot.")
                 self._request_fresh_book(self._ws_assistant, market_id)
-            return await self._book_message(streamed, OrderBookMessageType.SNAPSHOT)
+            return await self._book_message(streamed)
         response = await self._connector._api_get(
             path_url=CONSTANTS.ORDER_BOOK_ORDERS_PATH, params={"market_id": market_id, "limit": 250},
             limit_id=CONSTANTS.ORDER_BOOK_ORDERS_PATH)
@@ -318,8 +318,6 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
             data = ws_response.data
             if not isinstance(data, dict):
                 continue
-            if await web_utils.answer_ping(websocket_assistant, data):
-                continue
             if "error" in data:
                 self.logger().warning(f"Lighter WebSocket error: {data['error']}")
                 continue
@@ -330,8 +328,11 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
             elif channel == self._funding_info_messages_queue_key:
                 # Kept at once: Hummingbot reads the funding info of every pair before it drains this queue.
                 self._store_market_stats(data)
-            if channel:
-                self._message_queue[channel].put_nowait(data)
+            elif not channel:
+                # A ping has no channel: books, trades and stats, most of the traffic, skip this check.
+                await web_utils.answer_ping(websocket_assistant, data)
+                continue
+            self._message_queue[channel].put_nowait(data)
 
     def _in_sequence(self, data: Dict[str, Any], ws: WSAssistant) -> bool:
         book = data.get("order_book") or {}
@@ -366,20 +367,21 @@ class LighterPerpetualAPIOrderBookDataSource(PerpetualAPIOrderBookDataSource):
             self._updates_after_first[market_id] += 1
         return passed
 
-    async def _book_message(self, raw_message: Dict[str, Any], kind: OrderBookMessageType) -> OrderBookMessage:
+    async def _book_message(self, raw_message: Dict[str, Any]) -> OrderBookMessage:
+        """A snapshot (subscribed/order_book) or a diff (update/order_book); runs for every book update."""
         book = parsers.parse_order_book_message(raw_message)
-        message_class = StreamSnapshotMessage if kind is OrderBookMessageType.SNAPSHOT else OrderBookMessage
-        return message_class(kind, {
-            "trading_pair": await self._trading_pair(book.market_id),
+        content = {
+            "trading_pair": self._pairs_by_id.get(book.market_id) or await self._trading_pair(book.market_id),
             "update_id": book.nonce,
             "bids": book.bids,
             "asks": book.asks,
-        }, timestamp=book.timestamp)
+        }
+        if book.is_snapshot:
+            return StreamSnapshotMessage(OrderBookMessageType.SNAPSHOT, content, timestamp=book.timestamp)
+        return OrderBookMessage(OrderBookMessageType.DIFF, content, timestamp=book.timestamp)
 
     async def _parse_order_book_diff_message(self, raw_message: Dict[str, Any], message_queue: asyncio.Queue):
-        kind = (OrderBookMessageType.SNAPSHOT if raw_message["type"].startswith("subscribed")
-                else OrderBookMessageType.DIFF)
-        message_queue.put_nowait(await self._book_message(raw_message, kind))
+        message_queue.put_nowait(await self._book_message(raw_message))
 
     async def _parse_trade_message(self, raw_message: Dict[str, Any], message_queue: asyncio.Queue):
         for trade in parsers.parse_public_trades(raw_message):

