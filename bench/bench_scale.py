@@ -4,15 +4,18 @@ Hummingbot's own side by side; on Extended (its 68 mainnet markets) ours, Hummin
     python bench/bench_scale.py [--exchange both|lighter|extended] [--idle-s 60] [--flood 200000] [--sizes 1,20,all]
                                 [--only ours] [--timeout 420]
 
-Per run: seconds to `ready`; REST requests and their weight, and WebSocket messages, spent reaching ready; REST
-requests a minute and WebSocket messages a minute while idle over --idle-s seconds (the issue asks for 5 minutes:
---idle-s 300; `make bench` uses 60 s, so a 2-minute poll may fall outside the window); the emulator's refusals under
-Lighter's per-IP WebSocket limits (200 client messages a minute, transactions not counted; 200 connections, 80 new a
-minute, 500 subscriptions a connection); resident memory; and, for ours, book updates applied a second under a
-synthetic flood across the tracked markets (text frame -> JSON -> sequence check -> Hummingbot order book, in this
-process only, CPU-bound). Lighter's Standard account allows 60 REST requests a minute (unweighted); weights shown are
-the Premium table's (300 unless listed). Each connector runs in a child process, driven by a 1 s clock like
-Hummingbot's. Upstream is the copy the installer kept aside; run `make develop` first.
+Per run: seconds to `ready`; REST requests and their weight, and WebSocket messages, spent reaching ready; REST requests
+a minute and WebSocket messages a minute while idle over --idle-s seconds (the issue asks for 5 minutes: --idle-s 300;
+`make bench` uses 60 s, so a 2-minute poll may fall outside the window); the emulator's refusals under Lighter's per-IP
+WebSocket limits (200 client messages a minute, transactions not counted; 200 connections, 80 new a minute, 500
+subscriptions a connection); resident memory; and, for ours, book updates applied a second under a synthetic flood
+across the tracked markets (text frame -> JSON -> sequence check -> Hummingbot order book), per second of this process's
+CPU time (time.process_time): the issue's figure is CPU-bound, our process only, so time other processes take on a
+shared machine is not counted (wall clock shown beside it); a busy neighbour still slows the CPU itself (shared caches
+and cores): on a shared 2-core machine the figure moved by about a fifth from run to run. Lighter's Standard account
+allows 60 REST requests a minute (unweighted); weights shown are the Premium table's (300 unless listed). Each connector
+runs in a child process, driven by a 1 s clock like Hummingbot's. Upstream is the copy the installer kept aside; run
+`make develop` first.
 
 Extended: the same phases and figures; its streams take no subscribe message (the URL selects the stream), so its
 WebSocket figures are connections opened and messages the exchange sent (received by the connector), counted at the
@@ -24,6 +27,7 @@ Hummingbot itself forces per-pair work at start: its OrderBookTracker initialize
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -123,12 +127,37 @@ async def run_phases(connector, pairs, args, result, report):
         result["phase"] = "flood"
         await connector.stop_network()
         flood_run = extended_flood if args.exchange == "extended" else flood
-        result["flood_per_s"] = await flood_run(connector, pairs, args.flood)
+        result.update(await flood_run(connector, pairs, args.flood))
 
 
-async def flood(connector, pairs, count: int) -> float:
-    """Book updates a second through ours' path: JSON text -> continuity check -> parse -> Hummingbot's book."""
-    from hummingbot.core.data_type.order_book_message import OrderBookMessageType
+class FloodSocket:
+    """Stands for a book connection: yields the flood's frames decoded from their text as the WebSocket assistant
+    does, and before reading the next one hands the message ours queued on to Hummingbot's book (the data source's
+    diff queue -> its diff message -> the book), as the order book tracker would."""
+
+    def __init__(self, source, frames, books):
+        self._source, self._frames, self._books = source, frames, books
+        self._queue = source._message_queue[source._diff_messages_queue_key]
+        self._output = asyncio.Queue()
+
+    async def iter_messages(self):
+        from hummingbot.core.web_assistant.connections.data_types import WSResponse
+        for text in self._frames:
+            yield WSResponse(json.loads(text))
+            await self._source._parse_order_book_diff_message(self._queue.get_nowait(), self._output)
+            message = self._output.get_nowait()
+            self._books[message.trading_pair].apply_diffs(message.bids, message.asks, message.update_id)
+
+
+def flood_rates(count: int, cpu_s: float, wall_s: float) -> dict:
+    """The issue's figure is CPU-bound, our process only: updates per CPU second of this process (time.process_time,
+    every thread of it), which does not count the time other processes take; wall clock for reference."""
+    return {"flood_per_s": count / cpu_s, "flood_wall_per_s": count / wall_s}
+
+
+async def flood(connector, pairs, count: int) -> dict:
+    """Book updates a second through ours' path: JSON text -> the stream reader's routing and continuity check ->
+    the diff queue -> parse -> Hummingbot's book."""
     source = connector.order_book_tracker._data_source
     books = connector.order_book_tracker.order_books
     market_ids = [int(await connector.exchange_symbol_associated_to_pair(pair)) for pair in pairs]
@@ -146,14 +175,13 @@ async def flood(connector, pairs, count: int) -> float:
         body[side] = [{"price": price, "size": f"{1 + i % 7}.0"}]
         frames.append(json.dumps({"channel": f"order_book:{market_id}", "order_book": body, "offset": i,
                                   "timestamp": 1_700_000_000_000, "type": "update/order_book"}))
-    started = time.perf_counter()
-    for text in frames:
-        data = json.loads(text)
-        if not await source._in_sequence(data, None):
-            raise RuntimeError("the flood broke its own sequence")
-        message = await source._book_message(data, OrderBookMessageType.DIFF)
-        books[message.trading_pair].apply_diffs(message.bids, message.asks, message.update_id)
-    return count / (time.perf_counter() - started)
+    gaps = source.gap_count
+    wall, cpu = time.perf_counter(), time.process_time()
+    await source._process_websocket_messages(FloodSocket(source, frames, books))
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    if source.gap_count != gaps:
+        raise RuntimeError("the flood broke its own sequence")
+    return flood_rates(count, cpu, wall)
 
 
 async def run_child(impl, ex, pairs, args):
@@ -273,7 +301,8 @@ def report(sizes, results, args) -> bool:
             ("idle REST weight/min", "idle_weight_per_min", "{:.0f}"),
             ("idle WS messages/min", "idle_ws_per_min", "{:.1f}"),
             ("emulator WS refusals (limits)", "disconnects", "{:.0f}"),
-            ("RSS MB", "rss_mb", "{:.0f}"), ("book updates applied/s (ours)", "flood_per_s", "{:,.0f}")]
+            ("RSS MB", "rss_mb", "{:.0f}"), ("book updates/s, our CPU time (ours)", "flood_per_s", "{:,.0f}"),
+            ("book updates/s, wall clock (ours)", "flood_wall_per_s", "{:,.0f}")]
     passed = True
     for size in sizes:
         up, ours = results.get(("upstream", size), {}), results.get(("ours", size), {})
@@ -305,7 +334,7 @@ def report(sizes, results, args) -> bool:
              all_markets.get("idle_rest_per_min"), lambda v: v <= STANDARD_REQUESTS_PER_MINUTE),
             (f"ours ready on {sizes[-1]} markets without an emulator refusal", all_markets.get("disconnects"),
              lambda v: v == 0 and "ready_s" in all_markets),
-            (f"ours applies >= {MIN_FLOOD_RATE:,} book updates/s across {sizes[-1]} markets",
+            (f"ours applies >= {MIN_FLOOD_RATE:,} book updates per CPU second across {sizes[-1]} markets",
              all_markets.get("flood_per_s"), lambda v: v >= MIN_FLOOD_RATE),
         ]
         for name, value, ok in checks:
@@ -328,9 +357,10 @@ def build_extended_connector(args, pairs):
                                        keys["vault"], trading_pairs=pairs)
 
 
-async def extended_flood(connector, pairs, count: int) -> float:
-    """Book deltas a second through ours' path: JSON text -> seq check -> book mirror -> Hummingbot's book, on the
-    connections ours uses for this many pairs (one a market, or the all-markets one with one seq for every market)."""
+async def extended_flood(connector, pairs, count: int) -> dict:
+    """Book deltas a second through ours' path: JSON text -> the stream's frame check -> seq check -> book mirror ->
+    the diff queue -> Hummingbot's book, on the connections ours uses for this many pairs (one a market, or the
+    all-markets one with one seq for every market)."""
     from hummingbot.connector.derivative.extended_perpetual import extended_perpetual_constants as CONSTANTS
     from hummingbot.connector.derivative.extended_perpetual.extended_perpetual_api_order_book_data_source import (
         BookConnection,
@@ -354,23 +384,29 @@ async def extended_flood(connector, pairs, count: int) -> float:
                     "data": {"t": "SNAPSHOT", "m": pair, "b": [], "a": []}}
         source._on_book_frame(connections[pair], snapshot)
         source._mirror(pair).emitting = True
-    frames = []
+    # As _run_stream hands each connection's frames on.
+    handler_of = {pair: functools.partial(source._on_book_frame, connection)
+                  for pair, connection in connections.items()}
+    # Texts and their handlers side by side: no container a frame waits in while the flood runs.
+    frames, handlers = [], []
     for i in range(count):
         pair = pairs[i % len(pairs)]
         side = "a" if i % 2 else "b"
         price = f"{(1.1 if side == 'a' else 0.9) + (i % 50) * 0.0001:.5f}"
-        frames.append((pair, json.dumps({"type": "DELTA", "seq": next_seq(pair), "ts": 1_700_000_000_000 + i, "data": {
-            "t": "DELTA", "m": pair, side: [{"p": price, "q": "0.1", "c": f"{1 + i % 7}"}]}})))
-    started = time.perf_counter()
-    for pair, text in frames:
-        source._on_book_frame(connections[pair], json.loads(text))
+        frames.append(json.dumps({"type": "DELTA", "seq": next_seq(pair), "ts": 1_700_000_000_000 + i, "data": {
+            "t": "DELTA", "m": pair, side: [{"p": price, "q": "0.1", "c": f"{1 + i % 7}"}]}}))
+        handlers.append(handler_of[pair])
+    path = CONSTANTS.ORDER_BOOK_STREAM
+    wall, cpu = time.perf_counter(), time.process_time()
+    for text, handle in zip(frames, handlers):
+        source._on_frame(path, json.loads(text), handle)
         await source._parse_order_book_diff_message(queue.get_nowait(), output)
         diff = output.get_nowait()
         books[diff.trading_pair].apply_diffs(diff.bids, diff.asks, diff.update_id)
-    elapsed = time.perf_counter() - started
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     if source.resync_count:
         raise RuntimeError("the flood broke its own sequence")
-    return count / elapsed
+    return flood_rates(count, cpu, wall)
 
 
 class StreamCounter:
@@ -455,7 +491,8 @@ def extended_report(sizes, results, args) -> bool:
             ("idle REST requests/min", "idle_rest_per_min", "{:.1f}"),
             ("idle WS messages received/min", "idle_ws_per_min", "{:,.0f}"),
             ("WS connections opened while idle", "idle_ws_connections", "{:.0f}"),
-            ("RSS MB", "rss_mb", "{:.0f}"), ("book updates applied/s", "flood_per_s", "{:,.0f}")]
+            ("RSS MB", "rss_mb", "{:.0f}"), ("book updates/s, our CPU time", "flood_per_s", "{:,.0f}"),
+            ("book updates/s, wall clock", "flood_wall_per_s", "{:,.0f}")]
     print(f"\nExtended, ours, idle window {args.idle_s:.0f} s")
     print(f"{'figure':40}" + "".join(f"{f'{size} markets':>14}" for size in sizes))
     for name, key, fmt in rows:
@@ -478,7 +515,7 @@ def extended_report(sizes, results, args) -> bool:
         (f"ours idle on {sizes[-1]} markets <= {EXTENDED_REQUESTS_PER_MINUTE:,} REST requests/min",
          all_markets.get("idle_rest_per_min"), lambda v: v <= EXTENDED_REQUESTS_PER_MINUTE),
         (f"ours ready on {sizes[-1]} markets", all_markets.get("ready_s"), lambda v: True),
-        (f"ours applies >= {MIN_FLOOD_RATE:,} book updates/s across {sizes[-1]} markets",
+        (f"ours applies >= {MIN_FLOOD_RATE:,} book updates per CPU second across {sizes[-1]} markets",
          all_markets.get("flood_per_s"), lambda v: v >= MIN_FLOOD_RATE),
     ]
     passed = True
