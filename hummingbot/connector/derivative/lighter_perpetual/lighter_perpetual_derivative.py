@@ -674,10 +674,9 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
             cancel = self._cancels[order_id] = asyncio.ensure_future(self._cancel_once(order_id, tracked_order))
             cancel.add_done_callback(lambda done: (self._cancels.pop(order_id, None),
                                                    done.cancelled() or done.exception()))
-        await asyncio.shield(cancel)
-        return True
+        return await asyncio.shield(cancel)
 
-    async def _cancel_once(self, order_id: str, tracked_order: InFlightOrder):
+    async def _cancel_once(self, order_id: str, tracked_order: InFlightOrder) -> bool:
         # By client order index: no look-up of the exchange's order index, and since transactions of one key are
         # executed in nonce order, the cancel can never overtake the order it cancels.
         market = self._market(tracked_order.trading_pair)
@@ -688,7 +687,12 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
                 # Not active on Lighter: filled, cancelled or never placed. The exchange's record decides which, not
                 # the refusal; Hummingbot meanwhile counts the refusal towards calling the order lost.
                 self._in_background(self._settle_by_look_up(tracked_order))
-            raise
+                raise
+            # A known reason, in one sentence (Hummingbot's own line is a traceback). The order stays as it is: the
+            # stream or the status poll shows whether the cancel executed after all.
+            self.logger().warning(f"Failed to cancel order {order_id}: {e}")
+            return False
+        return True
 
     async def _settle_by_look_up(self, order: InFlightOrder):
         try:

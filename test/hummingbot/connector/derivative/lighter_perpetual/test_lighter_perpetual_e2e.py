@@ -206,6 +206,23 @@ class LighterPerpetualEndToEndTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual([resting], [event.order_id for event in self.events_of(OrderCancelledEvent)])
         self.assertEqual([], list(self.truth_orders()))
 
+    async def test_a_cancel_lighter_refuses_is_one_warning_and_the_order_stays_open(self):
+        collector = LogCollector()
+        logging.getLogger("hummingbot").addHandler(collector)
+        self.addCleanup(logging.getLogger("hummingbot").removeHandler, collector)
+        resting = await self.place(True, "0.3", "2490")
+        self.ex.faults.add(f"tx:{CONSTANTS.TX_TYPE_CANCEL_ORDER}", code=29999, count=1)  # any other refusal
+
+        self.connector.cancel(PAIR, resting)
+
+        await self.until(lambda: "Failed to cancel" in collector.text())
+        [said] = [record for record in collector.records if "Failed to cancel" in record.getMessage()]
+        self.assertEqual(logging.WARNING, said.levelno)
+        self.assertIsNone(said.exc_info)  # Hummingbot's own line is an ERROR with the traceback
+        self.assertIn(f"Failed to cancel order {resting}: Lighter rejected the transaction", said.getMessage())
+        self.assertEqual(OrderState.OPEN, self.connector.in_flight_orders[resting].current_state)
+        self.assertEqual([int(resting)], [o.client_order_index for o in self.truth_orders()])
+
     async def test_orders_submitted_together_leave_in_one_batch(self):
         # Resting bids below the maker's. Transactions travel over the WebSocket, none over REST.
         batches = len(self.frames(CONSTANTS.WS_SEND_TX_BATCH))
