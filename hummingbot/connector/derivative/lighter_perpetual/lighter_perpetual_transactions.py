@@ -216,6 +216,7 @@ class _PendingTx:
     # In doubt behind a freed nonce: signed again at its own nonce before it leaves again; with SkipTxNonce if the
     # nonce just below it is freed (the first of a run: the rest follow it in order).
     skip_gap: bool = False
+    # Its signed bytes carry SkipTxNonce, or will once signed again (skip_gap): it leaves after every frame ahead.
     passes_gap: bool = False
 
 
@@ -764,10 +765,13 @@ class LighterTransactionClient:
             next_nonce = max(next_nonce, max(kept) + 1)
         leaving = {tx.nonce for tx in self._resend if tx.nonce >= 0}
         for tx in self._resend:
-            # Only the first of a run signed again at their own nonces passes the freed nonce below it with
-            # SkipTxNonce; the rest follow it in order. Were each signed with it, one refused in the run would be passed
-            # over by those after it, which would then execute without it.
-            tx.passes_gap = tx.skip_gap and executed_below <= tx.nonce - 1 and tx.nonce - 1 not in leaving
+            if tx.skip_gap:
+                # Only the first of a run signed again at their own nonces passes the freed nonce below it with
+                # SkipTxNonce; the rest follow it in order. Were each signed with it, one refused in the run would be
+                # passed over by those after it, which would then execute without it.
+                tx.passes_gap = executed_below <= tx.nonce - 1 and tx.nonce - 1 not in leaving
+            elif tx.nonce < 0:
+                tx.passes_gap = False
         if not nonce_known:
             self._nonce_stale, self._stale_settle = True, EXECUTION_SETTLE
         elif next_nonce is not None:
@@ -951,7 +955,7 @@ class LighterTransactionClient:
                 refused.append((tx, error))
             else:
                 tx.nonce, tx.tx_type, tx.tx_info, tx.tx_hash = nonce, tx_type, tx_info, tx_hash
-                tx.skip_gap = False
+                tx.skip_gap, tx.passes_gap = False, bool(skip_nonce)
         return refused
 
     # --- transport: WebSocket -----------------------------------------------------------------------------------
