@@ -183,10 +183,11 @@ def flood_rates(slices) -> dict:
     every thread of it), which does not count the time other processes take; wall clock for reference.
 
     Reported: the median of the slices' rates, the whole flood's rate beside it. On this shared virtual machine the
-    CPU's speed itself moves within a second, unseen by the guest: a fixed pure-Python loop between the slices took
-    52 to 100 ms in one process with the other core idle and no steal time, and one 3 s figure moved by 40 % from run
-    to run (no garbage collection runs during the flood: it allocates nothing that survives an update). The median
-    of the slices is the rate of the path itself; the whole flood's also counts the machine's slow moments."""
+    CPU's speed itself moves within a second, unseen by the guest: reference_loop_ms's loop, five times longer, took
+    52 to 100 ms between the slices of one process with the other core idle and no steal time, and one 3 s figure
+    moved by 40 % from run to run (no garbage collection runs during the flood: it allocates nothing that survives an
+    update). The median of the slices is the rate of the path itself; the whole flood's also counts the machine's
+    slow moments; a slowdown lasting the whole flood shows in both, and in the reference loop."""
     count, cpu, wall = (sum(column) for column in zip(*slices))
     return {"flood_per_s": statistics.median(n / cpu_s for n, cpu_s, _ in slices),
             "flood_whole_per_s": count / cpu, "flood_wall_per_s": count / wall}
