@@ -512,12 +512,12 @@ class LighterPerpetualDerivative(PerpetualDerivativePyBase):
         # One sentence that says why (refused here, by the rate budget or by Lighter): Hummingbot's own line adds a
         # traceback and "Check API key and network connection", which is seldom the cause. Its NETWORK-level line
         # stays for what reads Hummingbot's log (its tests do), without the traceback.
-        outcome = "was not sent" if isinstance(exception, checks.OrderRefused) else "failed"
-        if outcome == "failed":
+        refused_here = isinstance(exception, checks.OrderRefused)
+        if not refused_here:
             self.logger().network(f"Error submitting {trade_type.name.lower()} {order_type.name.upper()} order to "
                                   f"{self.name_cap} for {amount} {trading_pair} {price}.")
-        self.logger().warning(f"{trade_type.name.capitalize()} order {order_id} for {trading_pair} {outcome}: "
-                              f"{exception}")
+        self.logger().warning(f"{trade_type.name.capitalize()} order {order_id} for {trading_pair} "
+                              f"{'was not sent' if refused_here else 'failed'}: {exception}")
         self._update_order_after_failure(order_id=order_id, trading_pair=trading_pair, exception=exception)
 
     def _price_references(self, trading_pair: str) -> Tuple[Optional[Decimal], Optional[Decimal], Optional[Decimal]]:

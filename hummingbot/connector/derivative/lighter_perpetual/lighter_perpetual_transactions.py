@@ -612,6 +612,8 @@ class LighterTransactionClient:
             return waiting.nonce < 0 and waiting.max_age is not None and now - waiting.queued_at >= waiting.max_age
 
         old = [waiting for waiting in itertools.chain(self._queue, self._resend) if expired(waiting)]
+        if not old:
+            return
         kept = [waiting for waiting in self._queue if not expired(waiting)]
         self._queue.clear()
         self._queue.extend(kept)
